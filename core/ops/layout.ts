@@ -141,3 +141,20 @@ export function pad(x: Tensor, widths: readonly (readonly [number, number])[]): 
     ({ gradOutput: g }) => [slice(g, w.map(([b]) => b), x.shape.map((d, i) => w[i][0] + d))],
   );
 }
+
+/**
+ * Copies `value` into `target`'s buffer in place (same size; no tape record). Optimisers and running
+ * statistics use it to update persistent tensors without reallocating them.
+ *
+ * @example
+ * ```ts ignore
+ * noGrad(() => assign(w, sub(w, scale(w.grad!, lr))));
+ * ```
+ */
+export function assign(target: Tensor, value: Tensor): void {
+  if (target.size !== value.size) {
+    throw new RangeError(`assign: ${value} has ${value.size} elements, ${target} has ${target.size}`);
+  }
+  if (target.buffer === value.buffer || target.size === 0) return;
+  scatterStrided(view(value, [value.size]), target, [1], 0);
+}
