@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { DeviceLostError, KernelError } from "./errors.ts";
+import { type DeviceLostError, KernelError } from "./errors.ts";
 import { BufferPool } from "./pool.ts";
 import {
   cacheKey,

@@ -1,0 +1,40 @@
+/**
+ * How-to-Probe on WebGPU: the engine of an interpretability toolkit that trains probes on frozen
+ * backbones, explains them and scores the explanations, with every numerical step in hand-written
+ * WGSL compute shaders.
+ *
+ * @example
+ * ```ts ignore
+ * import { fromArray, grad, initGpu, ops } from "./mod.ts";
+ *
+ * const { adapter } = await initGpu();
+ * console.log(adapter.name, adapter.isFallback ? "(CPU fallback)" : "");
+ * const x = fromArray([3], [1, -2, 3]);
+ * x.requiresGrad = true;
+ * const y = ops.sum(ops.relu(x));
+ * const [dx] = grad(y, [x]);
+ * console.log(await y.read(), await dx!.read()); // [4] [1, 0, 1]
+ * ```
+ *
+ * @module
+ */
+export { gpu, initGpu } from "./core/gpu/device.ts";
+export type { AdapterReport, Gpu } from "./core/gpu/device.ts";
+export { DeviceLostError, GpuUnavailableError, KernelError } from "./core/gpu/errors.ts";
+export { f32, type KernelSpec } from "./core/gpu/kernel.ts";
+export { kernelSource } from "./core/gpu/shader_source.ts";
+export { empty, fromArray, fromHost, keep, Tensor, tidy, tidyAsync, view } from "./core/tensor.ts";
+export type { HostTensor } from "./core/host_tensor.ts";
+export {
+  backward,
+  type BackwardRule,
+  grad,
+  inLayer,
+  isGradEnabled,
+  noGrad,
+  record,
+  type RuleContext,
+  type RuleOverrides,
+  withRules,
+} from "./core/autograd.ts";
+export * as ops from "./core/ops/mod.ts";
