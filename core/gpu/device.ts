@@ -33,6 +33,7 @@ export interface Gpu {
 
 let current: Gpu | null = null;
 let pending: Promise<Gpu> | null = null;
+let lostError: DeviceLostError | null = null;
 
 function copyLimits(limits: GPUSupportedLimits): Record<string, number> {
   const out: Record<string, number> = {};
@@ -70,8 +71,12 @@ async function acquire(): Promise<Gpu> {
   const runtime = new Runtime(device);
   const result: Gpu = { device, adapter: report, runtime };
   device.lost.then((lost) => {
-    runtime.markLost(new DeviceLostError(lost.reason ?? "unknown", lost.message));
-    if (current === result) current = null;
+    const error = new DeviceLostError(lost.reason ?? "unknown", lost.message);
+    runtime.markLost(error);
+    if (current === result) {
+      current = null;
+      lostError = error;
+    }
   });
   return result;
 }
@@ -90,13 +95,17 @@ async function acquire(): Promise<Gpu> {
 export function initGpu(): Promise<Gpu> {
   if (current) return Promise.resolve(current);
   if (!pending) {
-    pending = acquire().then((g) => (current = g)).finally(() => (pending = null));
+    pending = acquire().then((g) => {
+      lostError = null;
+      return (current = g);
+    }).finally(() => (pending = null));
   }
   return pending;
 }
 
 /**
- * The GPU acquired by {@link initGpu}; throws if it was not awaited first.
+ * The GPU acquired by {@link initGpu}; throws if it was not awaited first, and throws the
+ * {@link DeviceLostError} after the device was lost (until `initGpu()` acquires a new one).
  *
  * @example
  * ```ts ignore
@@ -106,6 +115,7 @@ export function initGpu(): Promise<Gpu> {
  */
 export function gpu(): Gpu {
   if (!current) {
+    if (lostError) throw lostError;
     throw new Error("the GPU is not initialised: await initGpu() before creating tensors");
   }
   return current;

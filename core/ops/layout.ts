@@ -143,18 +143,22 @@ export function pad(x: Tensor, widths: readonly (readonly [number, number])[]): 
 }
 
 /**
- * Copies `value` into `target`'s buffer in place (same size; no tape record). Optimisers and running
- * statistics use it to update persistent tensors without reallocating them.
+ * Copies `value` into `target`'s buffer in place, starting at element `offset` (no tape record).
+ * Optimisers and running statistics use it to update persistent tensors without reallocating them;
+ * training loops use the offset to log per-step losses on the GPU without reading them back.
  *
  * @example
  * ```ts ignore
  * noGrad(() => assign(w, sub(w, scale(w.grad!, lr))));
+ * assign(lossLog, loss, step); // lossLog[step] = loss
  * ```
  */
-export function assign(target: Tensor, value: Tensor): void {
-  if (target.size !== value.size) {
-    throw new RangeError(`assign: ${value} has ${value.size} elements, ${target} has ${target.size}`);
+export function assign(target: Tensor, value: Tensor, offset = 0): void {
+  if (offset < 0 || offset + value.size > target.size || (offset === 0 && target.size !== value.size)) {
+    throw new RangeError(
+      `assign: ${value} (${value.size} elements) does not fit ${target} at offset ${offset}`,
+    );
   }
-  if (target.buffer === value.buffer || target.size === 0) return;
-  scatterStrided(view(value, [value.size]), target, [1], 0);
+  if (target.buffer === value.buffer || value.size === 0) return;
+  scatterStrided(view(value, [value.size]), target, [1], offset);
 }
