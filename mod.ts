@@ -38,3 +38,5 @@ export {
   withRules,
 } from "./core/autograd.ts";
 export * as ops from "./core/ops/mod.ts";
+export * as optim from "./core/optim/mod.ts";
+export { Module } from "./core/nn/module.ts";

@@ -35,18 +35,25 @@ const overrideStack: RuleOverrides[] = [];
 let accumulate: ((a: Tensor, b: Tensor) => Tensor) | null = null;
 /** A function that makes a tensor of ones shaped like `t`; set by the ops module. */
 let onesLike: ((t: Tensor) => Tensor) | null = null;
+/** A function that copies a tensor; set by the ops module. */
+let clone: ((t: Tensor) => Tensor) | null = null;
 
 /**
- * Installs the elementwise add and ones-like used by the tape (called once by `core/ops`).
+ * Installs the elementwise add, ones-like and copy used by the tape (called once by `core/ops`).
  *
  * @example
  * ```ts ignore
- * setTapePrimitives(add, (t) => full(t.shape, 1));
+ * setTapePrimitives(add, (t) => full(t.shape, 1), copy);
  * ```
  */
-export function setTapePrimitives(add: (a: Tensor, b: Tensor) => Tensor, ones: (t: Tensor) => Tensor): void {
+export function setTapePrimitives(
+  add: (a: Tensor, b: Tensor) => Tensor,
+  ones: (t: Tensor) => Tensor,
+  copy: (t: Tensor) => Tensor,
+): void {
   accumulate = add;
   onesLike = ones;
+  clone = copy;
 }
 
 /**
@@ -285,9 +292,13 @@ function run(root: Tensor, targets: readonly Tensor[] | null, opts: BackwardOpti
  */
 export function backward(root: Tensor, opts: BackwardOptions = {}): void {
   const leaves = run(root, null, opts);
+  const handedOut = new Set<Tensor>();
   for (const t of topoOrder(root)) {
-    const g = leaves.get(t.id);
+    let g = leaves.get(t.id);
     if (!g) continue;
+    // A rule may pass one tensor to several inputs (add): each leaf must own its gradient.
+    if (handedOut.has(g) || g === opts.gradOutput) g = clone!(g);
+    handedOut.add(g);
     if (t.grad) {
       const old = t.grad;
       t.grad = keep(accumulate!(old, g));

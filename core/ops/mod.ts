@@ -5,9 +5,11 @@
  * @module
  */
 import { setTapePrimitives } from "../autograd.ts";
+import { contiguousStrides } from "./broadcast.ts";
 import { add, full } from "./elementwise.ts";
+import { gatherStrided } from "./layout_kernels.ts";
 
-setTapePrimitives(add, (t) => full(t.shape, 1));
+setTapePrimitives(add, (t) => full(t.shape, 1), (t) => gatherStrided(t, t.shape, contiguousStrides(t.shape)));
 
 export * from "./elementwise.ts";
 export * from "./reduce.ts";

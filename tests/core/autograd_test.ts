@@ -82,6 +82,22 @@ Deno.test("autograd: fan-out accumulates (d/dx of x*x + x = 2x + 1) and backward
   });
 });
 
+Deno.test("autograd: leaves that receive the same gradient tensor (y = a + b) own separate copies", async () => {
+  await tidyAsync(async () => {
+    const a = fromArray([2], [1, 2]);
+    const b = fromArray([2], [3, 4]);
+    a.requiresGrad = true;
+    b.requiresGrad = true;
+    backward(ops.sum(ops.add(a, b)));
+    assert.notEqual(a.grad, b.grad);
+    backward(ops.sum(ops.add(a, b)));
+    assert.deepEqual([...await a.grad!.read()], [2, 2]);
+    assert.deepEqual([...await b.grad!.read()], [2, 2]);
+    a.grad!.dispose();
+    b.grad!.dispose();
+  });
+});
+
 Deno.test("autograd: noGrad records nothing; grad of an unused input is null", () => {
   tidy(() => {
     const x = fromArray([2], [1, 2]);
