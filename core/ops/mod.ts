@@ -16,3 +16,7 @@ export * from "./reduce.ts";
 export * from "./statistics.ts";
 export * from "./layout.ts";
 export * from "./random.ts";
+export * from "./norm.ts";
+export * from "./softmax.ts";
+export * from "./loss.ts";
+export * from "./gather.ts";
