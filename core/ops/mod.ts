@@ -20,3 +20,7 @@ export * from "./norm.ts";
 export * from "./softmax.ts";
 export * from "./loss.ts";
 export * from "./gather.ts";
+export * from "./conv.ts";
+export * from "./pool.ts";
+export * from "./resize.ts";
+export * from "./bcos.ts";
