@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { inLayer } from "../autograd.ts";
+import { currentLayer, inLayer } from "../autograd.ts";
 import type { HostTensor } from "../host_tensor.ts";
 import { gpu } from "../gpu/device.ts";
 import { keep, type Tensor } from "../tensor.ts";
@@ -30,7 +30,14 @@ export abstract class Module {
    * ```
    */
   call(x: Tensor, name = ""): Tensor {
-    return inLayer(name, () => this.forward(x));
+    return inLayer(name, () => {
+      const y = this.forward(x);
+      if (captureStack.length) {
+        const path = currentLayer();
+        for (const c of captureStack) if (c.names.has(path)) c.outputs.set(path, y);
+      }
+      return y;
+    });
   }
 
   /**
@@ -188,6 +195,36 @@ export abstract class Module {
   /** Frees every parameter and buffer. */
   dispose(): void {
     for (const [, t] of this.stateDict()) t.dispose();
+  }
+}
+
+const captureStack: { names: Set<string>; outputs: Map<string, Tensor> }[] = [];
+
+/**
+ * Runs `fn` and returns the outputs of the layers named in `names` (dotted paths) alongside its
+ * result: GradCAM and ScoreCAM read activations this way, and take gradients with respect to them.
+ *
+ * @example
+ * ```ts ignore
+ * const { result: logits, outputs } = withCapture(["layer4.2.conv3"], () => model.call(x));
+ * const act = outputs.get("layer4.2.conv3")!;
+ * ```
+ */
+export function withCapture<T>(
+  names: readonly string[],
+  fn: () => T,
+): { result: T; outputs: Map<string, Tensor> } {
+  const entry = { names: new Set(names), outputs: new Map<string, Tensor>() };
+  captureStack.push(entry);
+  try {
+    const result = fn();
+    const missing = names.filter((n) => !entry.outputs.has(n));
+    if (missing.length) {
+      throw new RangeError(`withCapture: no layer output recorded for ${missing.join(", ")}`);
+    }
+    return { result, outputs: entry.outputs };
+  } finally {
+    captureStack.splice(captureStack.indexOf(entry), 1);
   }
 }
 
