@@ -216,7 +216,7 @@ function mapHasValue(map: Map<number, Tensor>, value: Tensor): boolean {
 }
 
 function run(root: Tensor, targets: readonly Tensor[] | null, opts: BackwardOptions): Map<number, Tensor> {
-  if (!accumulate || !onesLike) throw new Error("autograd: core/ops was not loaded (import core/ops/mod.ts)");
+  if (!accumulate || !onesLike) throw new Error("autograd: core/ops/elementwise.ts was not loaded");
   if (!root.requiresGrad) {
     throw new Error(`backward: ${root} does not require grad (no recorded op leads to it)`);
   }

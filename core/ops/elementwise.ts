@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { record } from "../autograd.ts";
+import { record, setTapePrimitives } from "../autograd.ts";
 import { f32 } from "../gpu/kernel.ts";
 import { gpu } from "../gpu/device.ts";
 import { kernelSource } from "../gpu/shader_source.ts";
@@ -12,6 +12,8 @@ import type { KernelSpec } from "../gpu/kernel.ts";
 import { empty, type Tensor } from "../tensor.ts";
 import { broadcastShapes, broadcastStrides, pad6, sameShape } from "./broadcast.ts";
 import { sumTo } from "./reduce.ts";
+import { gatherStrided } from "./layout_kernels.ts";
+import { contiguousStrides } from "./broadcast.ts";
 
 const FILE = "elementwise.wgsl";
 const WG = 256;
@@ -529,3 +531,6 @@ export function step(x: Tensor): Tensor {
 export function signOf(x: Tensor): Tensor {
   return unaryRaw(x, U.sign);
 }
+
+// The tape accumulates gradients with `add`, seeds them with ones, and copies shared ones.
+setTapePrimitives(add, (t) => full(t.shape, 1), (t) => gatherStrided(t, t.shape, contiguousStrides(t.shape)));

@@ -1,15 +1,8 @@
 /**
- * The primitive ops. Importing this module also installs the add and ones-like that the tape uses
- * to accumulate gradients.
+ * The primitive ops.
  *
  * @module
  */
-import { setTapePrimitives } from "../autograd.ts";
-import { contiguousStrides } from "./broadcast.ts";
-import { add, full } from "./elementwise.ts";
-import { gatherStrided } from "./layout_kernels.ts";
-
-setTapePrimitives(add, (t) => full(t.shape, 1), (t) => gatherStrided(t, t.shape, contiguousStrides(t.shape)));
 
 export * from "./elementwise.ts";
 export * from "./reduce.ts";
