@@ -21,12 +21,15 @@
 export { gpu, initGpu } from "./core/gpu/device.ts";
 export type { AdapterReport, Gpu } from "./core/gpu/device.ts";
 export { DeviceLostError, GpuUnavailableError, KernelError } from "./core/gpu/errors.ts";
-export { f32, type KernelSpec } from "./core/gpu/kernel.ts";
+export { type BindingSpec, type ConstValue, f32, type F32Word, type KernelSpec } from "./core/gpu/kernel.ts";
+export { Runtime, type RuntimeStats } from "./core/gpu/runtime.ts";
+export { BufferPool, type PoolStats } from "./core/gpu/pool.ts";
 export { kernelSource } from "./core/gpu/shader_source.ts";
 export { empty, fromArray, fromHost, keep, Tensor, tidy, tidyAsync, view } from "./core/tensor.ts";
 export type { HostTensor } from "./core/host_tensor.ts";
 export {
   backward,
+  type BackwardOptions,
   type BackwardRule,
   grad,
   inLayer,
@@ -35,6 +38,7 @@ export {
   record,
   type RuleContext,
   type RuleOverrides,
+  type TapeNode,
   withRules,
 } from "./core/autograd.ts";
 export * as ops from "./core/ops/mod.ts";

@@ -46,7 +46,11 @@ export class BufferPool {
   #free = new Map<number, GPUBuffer[]>();
   #stats: PoolStats = { live: 0, free: 0, liveBytes: 0, freeBytes: 0, created: 0 };
 
-  /** @param device the device that creates the buffers */
+  /**
+   * Creates an empty pool for a device.
+   *
+   * @param device the device that creates the buffers
+   */
   constructor(device: GPUDevice) {
     this.#device = device;
   }

@@ -53,7 +53,11 @@ export class Runtime {
   #kernelErrors: KernelError[] = [];
   #stats: RuntimeStats = { dispatches: 0, submits: 0, pipelines: 0, readbacks: 0 };
 
-  /** @param device the device to record for */
+  /**
+   * Creates the recorder (and its uniform arena) for a device.
+   *
+   * @param device the device to record for
+   */
   constructor(device: GPUDevice) {
     this.device = device;
     this.pool = new BufferPool(device);
