@@ -143,7 +143,8 @@ export function pad(x: Tensor, widths: readonly (readonly [number, number])[]): 
 }
 
 /**
- * Copies `value` into `target`'s buffer in place, starting at element `offset` (no tape record).
+ * Copies `value` into `target`'s buffer in place (no tape record): the whole tensor (same size), or,
+ * with `offset`, into the elements starting there.
  * Optimisers and running statistics use it to update persistent tensors without reallocating them;
  * training loops use the offset to log per-step losses on the GPU without reading them back.
  *
@@ -153,12 +154,11 @@ export function pad(x: Tensor, widths: readonly (readonly [number, number])[]): 
  * assign(lossLog, loss, step); // lossLog[step] = loss
  * ```
  */
-export function assign(target: Tensor, value: Tensor, offset = 0): void {
-  if (offset < 0 || offset + value.size > target.size || (offset === 0 && target.size !== value.size)) {
-    throw new RangeError(
-      `assign: ${value} (${value.size} elements) does not fit ${target} at offset ${offset}`,
-    );
+export function assign(target: Tensor, value: Tensor, offset?: number): void {
+  const at = offset ?? 0;
+  if (at < 0 || at + value.size > target.size || (offset === undefined && target.size !== value.size)) {
+    throw new RangeError(`assign: ${value} (${value.size} elements) does not fit ${target} at offset ${at}`);
   }
   if (target.buffer === value.buffer || value.size === 0) return;
-  scatterStrided(view(value, [value.size]), target, [1], offset);
+  scatterStrided(view(value, [value.size]), target, [1], at);
 }

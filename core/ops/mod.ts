@@ -17,3 +17,4 @@ export * from "./conv.ts";
 export * from "./pool.ts";
 export * from "./resize.ts";
 export * from "./bcos.ts";
+export * from "./matmul.ts";
