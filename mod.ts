@@ -43,4 +43,6 @@ export {
 } from "./core/autograd.ts";
 export * as ops from "./core/ops/mod.ts";
 export * as optim from "./core/optim/mod.ts";
-export { Module } from "./core/nn/module.ts";
+export { Module, withCapture } from "./core/nn/module.ts";
+export * as explainers from "./explainers/mod.ts";
+export * as metrics from "./metrics/mod.ts";
