@@ -1,5 +1,5 @@
 /**
- * GPU kernels of the explainers (WGSL in `explainers/shaders/explain.wgsl`): the LRP stabilised
+ * GPU kernels of the explainers (WGSL in `shaders/explain.wgsl`): the LRP stabilised
  * division, the row layout of batched Integrated Gradients steps, LIME's perturbed images, a per-row
  * percentile and the B-cos colour rendering. None records on the tape; none reads back.
  *
@@ -7,14 +7,16 @@
  */
 import { gpu } from "../core/gpu/device.ts";
 import { f32, type KernelSpec } from "../core/gpu/kernel.ts";
-import { splitKernels } from "../core/gpu/shader_source.ts";
+import { kernelSource } from "../core/gpu/shader_source.ts";
 import { empty, type Tensor } from "../core/tensor.ts";
 
-const SOURCES = splitKernels(await (await fetch(new URL("./shaders/explain.wgsl", import.meta.url))).text());
-
-function spec(kernel: string, read: string[], write: string[], workgroupSize = 64): KernelSpec {
-  const source = SOURCES.get(kernel);
-  if (source === undefined) throw new Error(`explain.wgsl has no kernel '${kernel}'`);
+async function spec(
+  kernel: string,
+  read: string[],
+  write: string[],
+  workgroupSize = 64,
+): Promise<KernelSpec> {
+  const source = await kernelSource("explain.wgsl", kernel);
   return {
     name: `explain.${kernel}`,
     source,
@@ -26,14 +28,14 @@ function spec(kernel: string, read: string[], write: string[], workgroupSize = 6
   };
 }
 
-const STAB_DIV = spec("stab_div", ["g", "z"], ["out"], 256);
-const ROW_INTERP = spec("row_interp", ["x", "base", "a"], ["out"], 256);
-const ROW_SCALE = spec("row_scale", ["x", "a"], ["out"], 256);
-const SEGMENT_ACC = spec("segment_accumulate", ["g"], ["acc"], 256);
-const LIME_COMPOSE = spec("lime_compose", ["z", "seg", "x", "fud"], ["out"], 256);
-const PERCENTILE = spec("percentile", ["x"], ["out"], 256);
-const BCOS_RGBA = spec("bcos_rgba", ["w", "x"], ["out"], 64);
-const BCOS_ALPHA = spec("bcos_alpha", ["alpha", "pct"], ["rgba"], 256);
+const STAB_DIV = await spec("stab_div", ["g", "z"], ["out"], 256);
+const ROW_INTERP = await spec("row_interp", ["x", "base", "a"], ["out"], 256);
+const ROW_SCALE = await spec("row_scale", ["x", "a"], ["out"], 256);
+const SEGMENT_ACC = await spec("segment_accumulate", ["g"], ["acc"], 256);
+const LIME_COMPOSE = await spec("lime_compose", ["z", "seg", "x", "fud"], ["out"], 256);
+const PERCENTILE = await spec("percentile", ["x"], ["out"], 256);
+const BCOS_RGBA = await spec("bcos_rgba", ["w", "x"], ["out"], 64);
+const BCOS_ALPHA = await spec("bcos_alpha", ["alpha", "pct"], ["rgba"], 256);
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
