@@ -54,3 +54,4 @@ export { type ClassScores, multiLabelF1, type MultiLabelScores, topOneAccuracy }
 export { type RadixWorkspace, radixWorkspace, sortPermutationFloat32 } from "./radix_sort.ts";
 export { type SampleSummary, summarize } from "./stats.ts";
 export { incompleteBeta, lnGamma, studentTCdf, studentTQuantile } from "./student_t.ts";
+export { energyInsideGpu, entropyGpu } from "./gpu.ts";
