@@ -1,152 +1,102 @@
 /**
- * `deno task reproduce`: the experiment run. Until the full pipeline lands (data, probes, explainers,
- * report), it runs a short real job on the GPU: a 2-64-64-3 MLP trained full-batch with momentum SGD (fused update kernels)
- * on a generated three-arm spiral, then reports the adapter, the loss curve and train/test accuracy.
+ * `deno task reproduce [--preset smoke|fmnist|paper|FILE] [flags]`: the paper's experiment matrix end to
+ * end. Stages (pre-train, train probes, explain + evaluate) write artifacts keyed by a hash of their
+ * configuration under `<out>/artifacts/`; a rerun skips finished stages and an interrupted run resumes.
+ * When every stage is done, `<out>/results.json`, `<out>/report.md`, `<out>/tables/*.csv` and
+ * `<out>/figures/*.png` are written.
  *
  * @module
  */
-import { parseArgs } from "node:util";
-import { backward, noGrad } from "../core/autograd.ts";
 import { initGpu } from "../core/gpu/device.ts";
-import * as ops from "../core/ops/mod.ts";
-import { linear } from "../core/ops/matmul.ts";
-import { crossEntropy } from "../core/ops/loss.ts";
-import { fromArray, keep, type Tensor, tidy, tidyAsync } from "../core/tensor.ts";
-import { SGD } from "../core/optim/sgd.ts";
+import { parsePipelineArgs, PIPELINE_FLAGS_HELP } from "./pipeline/args.ts";
+import { ConfigError } from "./pipeline/schema.ts";
+import { PipelineError, runPipeline } from "./pipeline/runner.ts";
+import { stageTimings } from "./report/environment.ts";
+import { writeReport } from "./report/report.ts";
+import { RESULTS_FORMAT, writeResults } from "./report/results.ts";
 import { runMain, UsageError } from "./cli.ts";
+import { collectRuns } from "./reproduce/collect.ts";
+import { buildStages } from "./reproduce/stages.ts";
 
-const HELP = `deno task reproduce [--steps N] [--seed S] [--json]
+const HELP = `deno task reproduce [--preset smoke|fmnist|paper|FILE.json] [flags]
 
-Trains a small MLP on a generated three-arm spiral on the WebGPU adapter and prints the adapter,
-loss and accuracy (the full paper pipeline replaces this job as it lands).
+Runs the How-to-Probe experiment matrix on the WebGPU adapter: pre-training, probes (linear CE/BCE,
+MLP, B-cos MLP), explainers, metrics (GridPG, EPG, deletion, Gini, entropy), then results.json and a
+Markdown report with tables, plots and heatmaps. Finished stages are skipped on a rerun.
 
-  --steps N   training steps (default 400)
-  --seed S    seed for data and initialisation (default 0)
-  --json      print the result as one JSON object
-  --help      this text`;
+${PIPELINE_FLAGS_HELP}
+  --help            this text
 
-/** A three-arm spiral: `n` points per class, 2-D inputs, labels 0..2, seeded. */
-function spiral(n: number, seed: number): { x: Float32Array; y: Float32Array } {
-  let s = (seed * 2654435761 + 12345) >>> 0;
-  const rand = () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
-  const x = new Float32Array(3 * n * 2);
-  const y = new Float32Array(3 * n);
-  for (let c = 0; c < 3; c++) {
-    for (let i = 0; i < n; i++) {
-      const r = i / n;
-      const t = c * 4 + 4 * r + (rand() - 0.5) * 0.4;
-      const k = c * n + i;
-      x[2 * k] = r * Math.sin(t);
-      x[2 * k + 1] = r * Math.cos(t);
-      y[k] = c;
-    }
-  }
-  return { x, y };
-}
+Exit codes: 0 done, 1 error, 2 usage, 3 GPU device lost (rerun to resume), 130 interrupted.`;
 
 /**
- * Runs the job; returns the process exit code.
+ * Runs the pipeline; returns the exit code.
  *
  * @example
  * ```ts ignore
- * const code = await main(["--steps", "100"]);
+ * await main(["--preset", "smoke"]);
  * ```
  */
 export async function main(args: string[]): Promise<number> {
-  let values;
+  let parsed;
   try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        steps: { type: "string", default: "400" },
-        seed: { type: "string", default: "0" },
-        json: { type: "boolean", default: false },
-        help: { type: "boolean", default: false },
-      },
-    }));
+    parsed = await parsePipelineArgs(args);
   } catch (e) {
-    throw new UsageError((e as Error).message);
+    if (e instanceof ConfigError || e instanceof RangeError || e instanceof TypeError) {
+      throw new UsageError(e.message);
+    }
+    throw e;
   }
-  if (values.help) {
+  if (parsed.help) {
     console.log(HELP);
     return 0;
   }
-  const steps = Number(values.steps);
-  const seed = Number(values.seed);
-  if (!Number.isInteger(steps) || steps < 1) {
-    throw new UsageError(`--steps must be a positive integer, got ${values.steps}`);
+  const { config, options } = parsed;
+  if (parsed.printConfig) {
+    console.log(JSON.stringify(config, null, 2));
+    return 0;
   }
-  if (!Number.isInteger(seed) || seed < 0) {
-    throw new UsageError(`--seed must be a non-negative integer, got ${values.seed}`);
-  }
-
   const { adapter } = await initGpu();
-  const t0 = performance.now();
-  const train = spiral(200, seed);
-  const test = spiral(100, seed + 1);
-  const dims = [2, 64, 64, 3];
-  const params: Tensor[] = [];
-  for (let l = 0; l + 1 < dims.length; l++) {
-    const w = keep(ops.randNormal([dims[l + 1], dims[l]], seed * 16 + l, 0, Math.sqrt(2 / dims[l])));
-    const b = keep(ops.zeros([dims[l + 1]]));
-    for (const p of [w, b]) {
-      p.requiresGrad = true;
-      params.push(p);
-    }
-  }
-  const forward = (x: Tensor) => {
-    let h = x;
-    for (let l = 0; l < params.length / 2; l++) {
-      h = linear(h, params[2 * l], params[2 * l + 1]);
-      if (l < params.length / 2 - 1) h = ops.relu(h);
-    }
-    return h;
-  };
-  const xTrain = keep(fromArray([600, 2], train.x));
-  const yTrain = keep(fromArray([600], train.y));
-  const losses = keep(ops.zeros([steps]));
-  const optimizer = new SGD({ params, lr: 0.1, momentum: 0.9 });
-  for (let step = 0; step < steps; step++) {
-    tidy(() => {
-      const loss = crossEntropy(forward(xTrain), yTrain);
-      backward(loss);
-      ops.assign(losses, loss, step);
-      optimizer.step();
-      optimizer.zeroGrad();
+  console.error(
+    `reproduce: preset ${config.name} on ${adapter.name}${adapter.isFallback ? " (CPU fallback)" : ""}`,
+  );
+  const startedAt = new Date().toISOString();
+  let result;
+  try {
+    result = await runPipeline(buildStages(config), {
+      ...options,
+      versions: { project: "0.1.0", deno: Deno.version.deno, v8: Deno.version.v8, adapter: adapter.name },
     });
+  } catch (e) {
+    if (e instanceof PipelineError) throw new UsageError(e.message);
+    throw e;
   }
-  const accuracy = (data: { x: Float32Array; y: Float32Array }) =>
-    tidyAsync(async () => {
-      const pred = await noGrad(() => ops.argmax(forward(fromArray([data.y.length, 2], data.x)), 1)).read();
-      return pred.reduce((s, p, i) => s + (p === data.y[i] ? 1 : 0), 0) / data.y.length;
-    });
-  const curve = await losses.read();
-  const result = {
-    adapter: adapter.name,
-    fallback: adapter.isFallback,
-    steps,
-    seed,
-    firstLoss: curve[0],
-    finalLoss: curve[steps - 1],
-    trainAccuracy: await accuracy(train),
-    testAccuracy: await accuracy(test),
-    seconds: (performance.now() - t0) / 1000,
-  };
-  if (values.json) console.log(JSON.stringify(result));
-  else {
-    console.log(`adapter: ${result.adapter}${result.fallback ? " (CPU fallback)" : ""}`);
-    console.log(`MLP 2-64-64-3 on a 3-arm spiral, ${steps} full-batch steps, seed ${seed}`);
-    console.log(`loss ${result.firstLoss.toFixed(4)} -> ${result.finalLoss.toFixed(4)}`);
-    console.log(
-      `accuracy: train ${(100 * result.trainAccuracy).toFixed(1)}%, test ${
-        (100 * result.testAccuracy).toFixed(1)
-      }%`,
-    );
-    console.log(`time: ${result.seconds.toFixed(2)} s`);
+  if (!result.complete) {
+    console.error("reproduce: this run finished its part (shard); run --merge once every shard is done");
+    return 0;
   }
+  const results = await writeResults(`${config.out}/results.json`, {
+    format: RESULTS_FORMAT,
+    preset: config.name,
+    description: config.description,
+    createdAt: new Date().toISOString(),
+    environment: {
+      adapter: { name: adapter.name, vendor: adapter.vendor, isFallback: adapter.isFallback },
+      versions: { deno: Deno.version.deno, v8: Deno.version.v8, typescript: Deno.version.typescript },
+      seeds: config.seeds,
+      stages: await stageTimings(result.stages),
+      startedAt,
+      finishedAt: new Date().toISOString(),
+    },
+    runs: await collectRuns(config, result),
+  });
+  const written = await writeReport(results, config.out, {
+    resultsDir: config.out,
+    confidence: config.report.confidence,
+  });
+  console.error(
+    `reproduce: wrote ${config.out}/results.json and ${written.length} report files (${config.out}/report.md)`,
+  );
   return 0;
 }
 

@@ -198,6 +198,12 @@ export class BcosResNet extends Module {
     return this.config.widths[this.config.layers.length - 1] * EXPANSION[this.config.block];
   }
 
+  /** Name of the GradCAM target layer (the last block's last conv in the last stage). */
+  get gradcamLayer(): string {
+    const last = this.config.layers.length;
+    return `layer${last}.${this.config.layers[last - 1] - 1}.conv${this.config.block === "basic" ? 2 : 3}`;
+  }
+
   /** The last feature map (probes' input). */
   features(x: Tensor): Tensor {
     let h = this.#bn1.call(this.#conv1.call(x, "conv1"), "bn1");

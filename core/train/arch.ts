@@ -1,0 +1,159 @@
+/**
+ * The backbones that training and probing build by name, with the facts the pipelines need: input
+ * channels and encoding (B-cos backbones take `[x, 1 - x]` of the RGB-replicated image, 6 channels),
+ * the feature map probes read, the pooled embedding SSL heads read, and whether inputs must have the
+ * training size (ViTs have a fixed positional grid).
+ *
+ * | name | model |
+ * | --- | --- |
+ * | `resnet_small` | ResNet, basic blocks [1, 1, 1, 1], widths [8, 16, 32, 64], 3x3 stem, 1 channel |
+ * | `bcos_resnet_small` | B-cos ResNet of the same shape, 6 channels |
+ * | `resnet_tiny` / `bcos_resnet_tiny` | three stages [1, 1, 1], widths [8, 16, 32] |
+ * | `vit_tiny` / `bcos_vit_tiny` | ViT (B-cos ViTc) on 28 px, patch 4, 2 blocks, 2 heads, width 32, MLP 64 |
+ *
+ * `widths` and `layers` overrides apply to the ResNets.
+ *
+ * @module
+ */
+import { BcosResNet } from "../models/bcos_resnet.ts";
+import { BcosVisionTransformer } from "../models/bcos_vit.ts";
+import { ResNet } from "../models/resnet.ts";
+import { VisionTransformer } from "../models/vit.ts";
+import type { Module } from "../nn/module.ts";
+import { reshape, slice } from "../ops/layout.ts";
+import { mean } from "../ops/reduce.ts";
+import type { Tensor } from "../tensor.ts";
+
+/** Names accepted by {@link buildBackbone}. */
+export const ARCH_NAMES = [
+  "resnet_small",
+  "bcos_resnet_small",
+  "resnet_tiny",
+  "bcos_resnet_tiny",
+  "vit_tiny",
+  "bcos_vit_tiny",
+] as const;
+
+/** A backbone name. */
+export type ArchName = typeof ARCH_NAMES[number];
+
+/** How a backbone is built (recorded next to its weights). */
+export interface ArchConfig {
+  /** The preset. */
+  name: ArchName;
+  /** ResNet widths per stage (overrides the preset). */
+  widths?: number[];
+  /** ResNet blocks per stage (overrides the preset). */
+  layers?: number[];
+  /** Initialisation seed. */
+  seed?: number;
+}
+
+/** A headless backbone with what the pipelines need to know about it. */
+export interface Backbone {
+  /** The configuration it was built from. */
+  readonly config: ArchConfig;
+  /** The network (headless: its forward returns the feature map or tokens). */
+  readonly module: Module;
+  /** True for B-cos backbones (B-cos heads, 6-channel encoded inputs, no probe bias). */
+  readonly bcos: boolean;
+  /** Input channels after encoding (1 for gray conventional, 6 for B-cos). */
+  readonly inChannels: number;
+  /** Width D of the features. */
+  readonly featureDim: number;
+  /** Inputs must have this side (ViTs), or null when any size works. */
+  readonly fixedSize: number | null;
+  /** The probes' input: feature map [N, D, h, w] or tokens [N, T, D]. */
+  featureMap(x: Tensor): Tensor;
+  /** Pooled features [N, D] (global average pool; the class token for torchvision ViTs). */
+  embed(x: Tensor): Tensor;
+}
+
+/**
+ * True for the B-cos presets.
+ *
+ * @example
+ * ```ts
+ * import { isBcosArch } from "./arch.ts";
+ * console.log(isBcosArch("bcos_resnet_small")); // true
+ * ```
+ */
+export function isBcosArch(name: ArchName): boolean {
+  return name.startsWith("bcos_");
+}
+
+/**
+ * Builds a headless backbone from a preset.
+ *
+ * @example
+ * ```ts ignore
+ * const bb = buildBackbone({ name: "bcos_resnet_small", seed: 0 });
+ * const f = bb.featureMap(x); // [N, 64, 4, 4] at 28 px
+ * ```
+ */
+export function buildBackbone(config: ArchConfig): Backbone {
+  const seed = config.seed ?? 0;
+  const name = config.name;
+  if (!(ARCH_NAMES as readonly string[]).includes(name)) {
+    throw new RangeError(`unknown architecture '${name}' (known: ${ARCH_NAMES.join(", ")})`);
+  }
+  const bcos = isBcosArch(name);
+  const inChannels = bcos ? 6 : 1;
+  if (name.includes("resnet")) {
+    const tiny = name.endsWith("tiny");
+    const widths = config.widths ?? (tiny ? [8, 16, 32] : [8, 16, 32, 64]);
+    const layers = config.layers ?? widths.map(() => 1);
+    if (widths.length !== layers.length) {
+      throw new RangeError(`widths [${widths}] and layers [${layers}] differ in length`);
+    }
+    const common = {
+      block: "basic" as const,
+      layers,
+      widths,
+      numClasses: 0,
+      stem: "small" as const,
+      inChannels,
+      seed,
+    };
+    const net = bcos ? new BcosResNet(common) : new ResNet(common);
+    return {
+      config: { ...config, widths, layers, seed },
+      module: net,
+      bcos,
+      inChannels,
+      featureDim: net.featureChannels,
+      fixedSize: null,
+      featureMap: (x) => net.forward(x),
+      embed: (x) => mean(net.forward(x), [2, 3]),
+    };
+  }
+  const vit = { imageSize: 28, patchSize: 4, numLayers: 2, numHeads: 2, hiddenDim: 32, mlpDim: 64 };
+  if (bcos) {
+    const net = new BcosVisionTransformer({ ...vit, numClasses: 0, inChannels, seed });
+    return {
+      config: { ...config, seed },
+      module: net,
+      bcos,
+      inChannels,
+      featureDim: vit.hiddenDim,
+      fixedSize: vit.imageSize,
+      featureMap: (x) => net.forward(x),
+      embed: (x) => mean(net.forward(x), 1),
+    };
+  }
+  const net = new VisionTransformer({ ...vit, numClasses: 0, inChannels, seed });
+  return {
+    config: { ...config, seed },
+    module: net,
+    bcos,
+    inChannels,
+    featureDim: vit.hiddenDim,
+    fixedSize: vit.imageSize,
+    featureMap: (x) => net.forward(x),
+    embed: (x) => {
+      const t = net.forward(x);
+      const [B, , D] = t.shape;
+      return reshape(slice(t, [0, 0, 0], [B, 1, D]), [B, D]);
+    },
+  };
+}

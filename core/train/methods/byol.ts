@@ -1,0 +1,141 @@
+/**
+ * BYOL: an online network (backbone + projector + predictor) regresses the projections of a target
+ * network (backbone + projector, an exponential moving average of the online one) with the normalised
+ * MSE `2 - 2 cos`, symmetrised over the two views. The target momentum follows BYOL's cosine schedule
+ * `tau = 1 - (1 - tau_base) (cos(pi k / K) + 1) / 2`, from `tau_base` to 1; the target is updated after
+ * each optimiser step. Both views go through the online network as one batch.
+ *
+ * @module
+ */
+import { backward, noGrad } from "../../autograd.ts";
+import { paramSeed } from "../../nn/init.ts";
+import type { Module } from "../../nn/module.ts";
+import { add } from "../../ops/elementwise.ts";
+import { slice } from "../../ops/layout.ts";
+import { Ema } from "../../optim/ema.ts";
+import type { Optimizer } from "../../optim/optimizer.ts";
+import type { LrSchedule } from "../../optim/schedule.ts";
+import type { Tensor } from "../../tensor.ts";
+import { type ArchConfig, type Backbone, buildBackbone } from "../arch.ts";
+import { MlpHead } from "../heads.ts";
+import type { StepContext, TrainBatch } from "../method.ts";
+import { makeOptimizer, makeSchedule, type OptimConfig } from "../optim_config.ts";
+import { byolLoss } from "../ssl_losses.ts";
+import { concatViews, MethodBase, uploadImages } from "./base.ts";
+
+/** Options of {@link ByolMethod}. */
+export interface ByolOptions {
+  /** The backbone. */
+  arch: ArchConfig;
+  /** Steps of the run. */
+  totalSteps: number;
+  /** Projection width (default 64). */
+  projDim?: number;
+  /** Hidden width of projector and predictor (default 2 x feature width). */
+  hidden?: number;
+  /** Base target momentum (default 0.99). */
+  momentum?: number;
+  /** Optimiser (default AdamW lr 1e-3, weight decay 1e-4). */
+  optim?: OptimConfig;
+}
+
+/**
+ * BYOL's target momentum at `step` of `total`.
+ *
+ * @example
+ * ```ts
+ * import { cosineMomentum } from "./byol.ts";
+ * console.log(cosineMomentum(0.99, 0, 100), cosineMomentum(0.99, 100, 100)); // 0.99 1
+ * ```
+ */
+export function cosineMomentum(base: number, step: number, total: number): number {
+  return 1 - (1 - base) * (Math.cos(Math.PI * Math.min(step, total) / Math.max(total, 1)) + 1) / 2;
+}
+
+/** Splits a batch of `parts * n` rows into `parts` tensors of `n` rows. */
+export function splitRows(x: Tensor, parts: number): Tensor[] {
+  const n = x.shape[0] / parts;
+  return Array.from({ length: parts }, (_, i) => {
+    const start = x.shape.map((_, d) => (d === 0 ? i * n : 0));
+    const end = x.shape.map((s, d) => (d === 0 ? (i + 1) * n : s));
+    return slice(x, start, end);
+  });
+}
+
+/** BYOL. */
+export class ByolMethod extends MethodBase {
+  /** `byol`. */
+  readonly name = "byol";
+  /** Checkpointed modules by prefix. */
+  readonly modules: Readonly<Record<string, Module>>;
+  /** The optimiser. */
+  readonly optimizer: Optimizer;
+  /** The exported backbone. */
+  readonly exported: Backbone;
+  /** Learning rate by step. */
+  protected readonly schedule: LrSchedule;
+  readonly #target: Backbone;
+  readonly #proj: MlpHead;
+  readonly #pred: MlpHead;
+  readonly #projT: MlpHead;
+  readonly #ema: Ema;
+  readonly #base: number;
+
+  /**
+   * Creates the instance.
+   *
+   * @param o arch, totalSteps, projDim, hidden, momentum, optim
+   * @example
+   * ```ts ignore
+   * const byol = new ByolMethod({ arch: { name: "bcos_resnet_small" }, totalSteps: 500 });
+   * ```
+   */
+  constructor(o: ByolOptions) {
+    super();
+    const seed = o.arch.seed ?? 0;
+    this.exported = buildBackbone(o.arch);
+    this.#target = buildBackbone(o.arch);
+    const D = this.exported.featureDim;
+    const P = o.projDim ?? 64;
+    const H = o.hidden ?? 2 * D;
+    const bcos = this.exported.bcos;
+    const proj = { inDim: D, hidden: H, outDim: P, layers: 2, bcos, seed: paramSeed(seed, "proj") };
+    this.#proj = new MlpHead(proj);
+    this.#projT = new MlpHead(proj);
+    this.#pred = new MlpHead({
+      inDim: P,
+      hidden: H,
+      outDim: P,
+      layers: 2,
+      bcos,
+      seed: paramSeed(seed, "pred"),
+    });
+    this.modules = {
+      online: this.exported.module,
+      projector: this.#proj,
+      predictor: this.#pred,
+      target: this.#target.module,
+      target_projector: this.#projT,
+    };
+    const online = [...this.exported.module.parameters(), ...this.#proj.parameters()];
+    const target = [...this.#target.module.parameters(), ...this.#projT.parameters()];
+    this.#base = o.momentum ?? 0.99;
+    this.#ema = new Ema({ params: online, shadow: target, decay: this.#base });
+    const optim = o.optim ?? { kind: "adamw", lr: 1e-3, weightDecay: 1e-4 };
+    this.optimizer = makeOptimizer([...online, ...this.#pred.parameters()], optim);
+    this.schedule = makeSchedule(optim, o.totalSteps);
+  }
+
+  /** Records one step. */
+  protected run(batch: TrainBatch, ctx: StepContext): Tensor {
+    const x = uploadImages(concatViews(batch.views.slice(0, 2)));
+    const [p1, p2] = splitRows(this.#pred.forward(this.#proj.forward(this.exported.embed(x))), 2);
+    const [z1, z2] = noGrad(() => splitRows(this.#projT.forward(this.#target.embed(x)), 2));
+    const loss = add(byolLoss(p1, z2), byolLoss(p2, z1));
+    backward(loss);
+    this.optimizer.step();
+    this.optimizer.zeroGrad();
+    this.#ema.update(cosineMomentum(this.#base, ctx.step, ctx.totalSteps));
+    return loss;
+  }
+}

@@ -1,0 +1,169 @@
+/**
+ * Probe training on frozen, cached features (PROTOCOL.md §3): a {@link Probe} (linear, MLP-2/3, B-cos
+ * MLP-2/3) trained with softmax CE, BCE with uniform off-labels `1/C` (single-label), or plain 0/1 BCE
+ * (multi-label), summed over classes and averaged over the batch; Adam, lr 1e-3, linear warm-up
+ * (5% of the steps, from 0.01 x) then cosine to 0 by default. Runs through {@link trainLoop}, so probe
+ * runs checkpoint and resume like pre-training. Evaluation: top-1 accuracy, or multi-label F1.
+ *
+ * Deviation from the paper: features are computed once on un-augmented images (no random resized crop
+ * or flip during probe training), which is what makes the cache possible.
+ *
+ * @module
+ */
+import { backward } from "../autograd.ts";
+import type { HostTensor } from "../host_tensor.ts";
+import { type Probe, type ProbeConfig, probeFor } from "../models/probes.ts";
+import type { Module } from "../nn/module.ts";
+import { reshape } from "../ops/layout.ts";
+import { bceTargets, bceWithLogits, crossEntropy } from "../ops/loss.ts";
+import type { Optimizer } from "../optim/optimizer.ts";
+import type { LrSchedule } from "../optim/schedule.ts";
+import { fromArray, type Tensor } from "../tensor.ts";
+import { multiLabelF1, topOneAccuracy } from "../../metrics/classification.ts";
+import type { ImageSet } from "./data.ts";
+import { predict } from "./evaluate.ts";
+import type { StepContext, TrainBatch, TrainMethod } from "./method.ts";
+import { makeOptimizer, makeSchedule, type OptimConfig } from "./optim_config.ts";
+
+/** The probe heads by name. */
+export const PROBE_NAMES = ["linear", "mlp2", "mlp3", "bcos_mlp2", "bcos_mlp3"] as const;
+
+/** A probe name. */
+export type ProbeName = typeof PROBE_NAMES[number];
+
+/** Options of {@link ProbeMethod}. */
+export interface ProbeOptions {
+  /** Probe head. */
+  probe: ProbeName;
+  /** Feature width D. */
+  inChannels: number;
+  /** Classes C. */
+  numClasses: number;
+  /** `ce` (single-label only) or `bce`. */
+  loss: "ce" | "bce";
+  /** Multi-label targets (plain 0/1 BCE). */
+  multiLabel?: boolean;
+  /** Bias of the linear probe (default true; false on B-cos backbones). */
+  bias?: boolean;
+  /** Hidden width of MLP probes (default 256; the paper uses 2048 on ResNet-50's 2048 channels). */
+  hidden?: number;
+  /** Features are ViT tokens [N, T, D] (stored as [T, D, 1] items). */
+  tokens?: boolean;
+  /** Steps of the run. */
+  totalSteps: number;
+  /** Optimiser (default Adam lr 1e-3, no weight decay, 5% warm-up). */
+  optim?: OptimConfig;
+  /** Initialisation seed. */
+  seed?: number;
+}
+
+/** Trains a probe head on feature batches. */
+export class ProbeMethod implements TrainMethod {
+  readonly name = "probe";
+  readonly modules: Readonly<Record<string, Module>>;
+  readonly optimizer: Optimizer;
+  /** The probe. */
+  readonly probe: Probe;
+  readonly #o: ProbeOptions;
+  readonly #schedule: LrSchedule;
+
+  /**
+   * Creates the instance.
+   *
+   * @param o probe, inChannels, numClasses, loss, multiLabel, bias, hidden, totalSteps, optim, seed
+   * @example
+   * ```ts ignore
+   * const m = new ProbeMethod({ probe: "linear", inChannels: 64, numClasses: 10, loss: "bce", totalSteps: 500 });
+   * ```
+   */
+  constructor(o: ProbeOptions) {
+    if (o.multiLabel && o.loss === "ce") throw new RangeError("multi-label probes are trained with BCE");
+    this.#o = o;
+    const cfg: Partial<ProbeConfig> = { hidden: o.hidden ?? 256, seed: o.seed ?? 0 };
+    if (o.bias !== undefined) cfg.bias = o.bias;
+    this.probe = probeFor(o.probe, o.inChannels, o.numClasses, cfg);
+    this.modules = { probe: this.probe };
+    const optim = o.optim ?? { kind: "adam", lr: 1e-3, weightDecay: 0, warmupFraction: 0.05 };
+    this.optimizer = makeOptimizer(this.probe.parameters(), optim);
+    this.#schedule = makeSchedule(optim, o.totalSteps);
+  }
+
+  /** Feature batch tensor in the layout the probe expects. */
+  input(v: { data: Float32Array; shape: readonly number[] }): Tensor {
+    const [B, a, b, c] = v.shape;
+    return fromArray(this.#o.tokens ? [B, a, b] : [B, a, b, c], v.data);
+  }
+
+  /** Logits of a feature batch uploaded as `[B, ...itemShape]` (tokens are reshaped to [B, T, D]). */
+  logits(x: Tensor): Tensor {
+    const [B, a, b] = x.shape;
+    return this.probe.forward(this.#o.tokens && x.rank === 4 ? reshape(x, [B, a, b]) : x);
+  }
+
+  /** The training loss of logits against the batch labels. */
+  lossOf(logits: Tensor, labels: Float32Array): Tensor {
+    const [B, C] = logits.shape;
+    const reduction = { reduction: "sum_over_classes_mean_over_batch" } as const;
+    if (this.#o.multiLabel) return bceWithLogits(logits, fromArray([B, C], labels), reduction);
+    const y = fromArray([B], labels);
+    if (this.#o.loss === "ce") return crossEntropy(logits, y);
+    return bceWithLogits(logits, bceTargets(y, C, 1 / C), reduction);
+  }
+
+  /** One step on a batch of features. */
+  step(batch: TrainBatch, ctx: StepContext): Tensor {
+    this.optimizer.lr = this.#schedule(ctx.step);
+    const loss = this.lossOf(this.probe.forward(this.input(batch.views[0])), batch.labels);
+    backward(loss);
+    this.optimizer.step();
+    this.optimizer.zeroGrad();
+    return loss;
+  }
+
+  /** Training or evaluation mode. */
+  setTraining(on: boolean): void {
+    this.probe.train(on);
+  }
+
+  /** Frees the probe and the optimiser state. */
+  dispose(): void {
+    this.optimizer.dispose();
+    this.probe.dispose();
+  }
+}
+
+/** Evaluation of a probe. */
+export interface ProbeScores {
+  /** Top-1 accuracy in [0, 1] (single-label). */
+  accuracy?: number;
+  /** Micro F1 (multi-label). */
+  microF1?: number;
+  /** Macro F1 (multi-label). */
+  macroF1?: number;
+  /** The logits [n, C]. */
+  logits: HostTensor;
+}
+
+/**
+ * Scores a trained probe on a feature set (eval mode): accuracy, or F1 at sigmoid > 0.5 when the set
+ * is multi-label.
+ *
+ * @example
+ * ```ts ignore
+ * const { accuracy } = await evaluateProbe(method, testFeatures);
+ * ```
+ */
+export async function evaluateProbe(method: ProbeMethod, set: ImageSet): Promise<ProbeScores> {
+  const was = method.probe.training;
+  method.setTraining(false);
+  try {
+    const logits = await predict((x) => method.logits(x), set);
+    if (set.multiLabel) {
+      const f1 = multiLabelF1(logits, { shape: [set.n, set.numClasses], data: set.labels });
+      return { microF1: f1.microF1, macroF1: f1.macroF1, logits };
+    }
+    return { accuracy: topOneAccuracy(logits, set.labels), logits };
+  } finally {
+    method.setTraining(was);
+  }
+}

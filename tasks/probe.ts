@@ -1,0 +1,246 @@
+/**
+ * `deno run -A tasks/probe.ts`: trains a probe on a frozen backbone's cached features (Fashion-MNIST,
+ * or multi-object Fashion-MNIST scenes with `--multilabel`) and reports test accuracy (or F1).
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { initGpu } from "../core/gpu/device.ts";
+import { type FashionMnist, loadFashionMnist } from "../core/data/fashion_mnist.ts";
+import { makeScenes } from "../core/data/scenes.ts";
+import { writeSafetensors } from "../core/io/safetensors.ts";
+import { atomicWriteTextFile } from "../core/io/atomic_write.ts";
+import { ARCH_NAMES } from "../core/train/arch.ts";
+import { viewTransform } from "../core/train/augment.ts";
+import { fashionImageSet, type ImageSet, sceneImageSet, ViewBatcher } from "../core/train/data.ts";
+import { loadBackbone, type LoadedBackbone, randomBackbone } from "../core/train/export.ts";
+import { cachedFeatures, featureSet } from "../core/train/features.ts";
+import { trainLoop } from "../core/train/loop.ts";
+import { evaluateProbe, PROBE_NAMES, ProbeMethod } from "../core/train/probe.ts";
+import { readStateDict } from "../core/train/readback.ts";
+import { runMain, UsageError } from "./cli.ts";
+import { choiceFlag, intFlag, intListFlag, numberFlag } from "./train/args.ts";
+
+const HELP =
+  `deno run -A tasks/probe.ts --backbone DIR|random --probe P --loss ce|bce --epochs N --out DIR [options]
+
+Trains a probe on frozen backbone features and reports test accuracy (multi-label: F1). Features
+are computed once (backbone in eval mode) and cached, keyed by the backbone weights and the data.
+Writes DIR/result.json, DIR/probe.safetensors, DIR/history.json; checkpoints in DIR/checkpoints.
+
+  --backbone DIR    a run directory of tasks/pretrain.ts, or 'random' (untrained; needs --arch)
+  --arch A          architecture of a random backbone: ${ARCH_NAMES.join(" | ")}
+  --widths LIST     ResNet widths of a random backbone (as given to pretrain)
+  --layers LIST     ResNet blocks per stage of a random backbone
+  --probe P         ${PROBE_NAMES.join(" | ")}
+  --loss L          ce | bce (BCE: off-labels 1/C; multi-label: plain 0/1 targets)
+  --epochs N        epochs over the training features
+  --out DIR         output directory
+  --multilabel      multi-object Fashion-MNIST scenes, multi-label BCE, F1
+  --resume          continue the probe run in DIR
+  --limit N         training images (default 10000)
+  --test-limit N    test images (default 10000)
+  --scenes N        training scenes with --multilabel (default 1000)
+  --test-scenes N   test scenes with --multilabel (default 300)
+  --scene-size S    scene side in pixels (default 84)
+  --batch-size B    feature maps per step (default 256)
+  --lr X            peak Adam learning rate (default 1e-3; warm-up 5%, cosine)
+  --hidden H        hidden width of MLP probes (default 256)
+  --seed S          seed of the probe, data order and random backbone (default 0)
+  --cache-dir DIR   feature cache (default: <backbone>/features, or <out>/features for random)
+  --data-dir DIR    directory holding the Fashion-MNIST files
+  --json            print the result as one JSON line on stdout
+  --help            this text`;
+
+/**
+ * Runs the task; returns the exit code.
+ *
+ * @example
+ * ```ts ignore
+ * await main(["--backbone", "runs/moco", "--probe", "linear", "--loss", "bce", "--epochs", "5", "--out", "runs/moco-lin"]);
+ * ```
+ */
+export async function main(args: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        backbone: { type: "string" },
+        arch: { type: "string" },
+        widths: { type: "string" },
+        layers: { type: "string" },
+        probe: { type: "string" },
+        loss: { type: "string" },
+        epochs: { type: "string" },
+        out: { type: "string" },
+        multilabel: { type: "boolean", default: false },
+        resume: { type: "boolean", default: false },
+        limit: { type: "string" },
+        "test-limit": { type: "string" },
+        scenes: { type: "string" },
+        "test-scenes": { type: "string" },
+        "scene-size": { type: "string" },
+        "batch-size": { type: "string" },
+        lr: { type: "string" },
+        hidden: { type: "string" },
+        seed: { type: "string" },
+        "cache-dir": { type: "string" },
+        "data-dir": { type: "string" },
+        json: { type: "boolean", default: false },
+        help: { type: "boolean", default: false },
+      },
+    }));
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  if (!values.backbone) throw new UsageError("--backbone is required (a pretrain run directory or 'random')");
+  const probe = choiceFlag("probe", values.probe, PROBE_NAMES);
+  const loss = choiceFlag("loss", values.loss, ["ce", "bce"] as const);
+  const epochs = intFlag("epochs", values.epochs, 1);
+  if (!values.out) throw new UsageError("--out is required");
+  const out = values.out;
+  const multi = values.multilabel;
+  if (multi && loss === "ce") throw new UsageError("--multilabel needs --loss bce");
+  const seed = intFlag("seed", values.seed, 0, 0);
+  const limit = intFlag("limit", values.limit, 1, 10000);
+  const testLimit = intFlag("test-limit", values["test-limit"], 1, 10000);
+  const scenes = intFlag("scenes", values.scenes, 1, 1000);
+  const testScenes = intFlag("test-scenes", values["test-scenes"], 1, 300);
+  const sceneSize = intFlag("scene-size", values["scene-size"], 28, 84);
+  const batchSize = intFlag("batch-size", values["batch-size"], 1, 256);
+  const hidden = intFlag("hidden", values.hidden, 1, 256);
+  const lr = values.lr ? numberFlag("lr", values.lr) : 1e-3;
+  const random = values.backbone === "random";
+  if (random && !values.arch) throw new UsageError("--backbone random needs --arch");
+  const arch = random ? choiceFlag("arch", values.arch, ARCH_NAMES) : undefined;
+
+  await initGpu();
+  const loaded: LoadedBackbone = random
+    ? await randomBackbone({
+      name: arch!,
+      seed,
+      widths: values.widths ? intListFlag("widths", values.widths) : undefined,
+      layers: values.layers ? intListFlag("layers", values.layers) : undefined,
+    })
+    : await loadBackbone(values.backbone);
+  const bb = loaded.backbone;
+  const cacheDir = values["cache-dir"] ?? (random ? `${out}/features` : `${values.backbone}/features`);
+  const dataDir = values["data-dir"];
+  const encoding = bb.bcos ? "bcos6" : "none";
+  const transform = viewTransform({ size: 28, kind: "none", bcos: bb.bcos });
+  const sets = async (
+    split: "train" | "test",
+    n: number,
+    count: number,
+  ): Promise<[ImageSet, Record<string, unknown>]> => {
+    const fm: FashionMnist = await loadFashionMnist({ split, limit: n, dir: dataDir });
+    if (!multi) return [fashionImageSet(fm), { dataset: "fashion-mnist", split, limit: n, encoding }];
+    const sceneOpts = { count, size: sceneSize, seed: split === "train" ? 1 : 2 };
+    const key = { dataset: "fashion-mnist-scenes", split, limit: n, encoding, ...sceneOpts };
+    return [sceneImageSet(makeScenes(fm, sceneOpts)), key];
+  };
+  const [trainImages, trainKey] = await sets("train", limit, scenes);
+  const [testImages, testKey] = await sets("test", testLimit, testScenes);
+  const feats = async (set: ImageSet, dataKey: Record<string, unknown>) => {
+    const r = await cachedFeatures({
+      cacheDir,
+      backbone: bb,
+      backboneHash: loaded.hash,
+      set,
+      dataKey,
+      transform,
+    });
+    console.error(`probe: features ${r.hit ? "from cache" : "computed"} ${r.path} [${r.features.shape}]`);
+    return featureSet(r.features, set);
+  };
+  const trainSet = await feats(trainImages, trainKey);
+  const testSet = await feats(testImages, testKey);
+  bb.module.dispose();
+
+  const tokens = trainSet.itemShape[2] === 1 && bb.fixedSize !== null;
+  const data = new ViewBatcher({
+    set: trainSet,
+    batchSize: Math.min(batchSize, trainSet.n),
+    seed,
+    dropLast: false,
+  });
+  const totalSteps = data.batchesPerEpoch * epochs;
+  const method = new ProbeMethod({
+    probe,
+    inChannels: bb.featureDim,
+    numClasses: trainSet.numClasses,
+    loss,
+    multiLabel: multi,
+    bias: probe === "linear" ? !bb.bcos : undefined,
+    hidden,
+    tokens,
+    totalSteps,
+    optim: { kind: "adam", lr, weightDecay: 0, warmupFraction: 0.05 },
+    seed,
+  });
+  const config = {
+    backbone: values.backbone,
+    backboneHash: loaded.hash,
+    probe,
+    loss,
+    multi,
+    trainKey,
+    batchSize,
+    hidden,
+    lr,
+  };
+  const result = await trainLoop({
+    method,
+    data,
+    epochs,
+    outDir: out,
+    resume: values.resume,
+    seed,
+    config,
+    logEvery: 50,
+    label: `probe ${probe} ${loss}`,
+  });
+  if (result.interrupted) {
+    console.error(
+      `probe: stopped at step ${result.step}; checkpoint ${result.checkpoint}. Rerun with --resume.`,
+    );
+    method.dispose();
+    return 130;
+  }
+  const scores = await evaluateProbe(method, testSet);
+  const summary = {
+    backbone: values.backbone,
+    backboneMethod: loaded.record.method,
+    arch: loaded.record.arch,
+    probe,
+    loss,
+    multilabel: multi,
+    epochs,
+    steps: result.step,
+    trainItems: trainSet.n,
+    testItems: testSet.n,
+    accuracy: scores.accuracy,
+    microF1: scores.microF1,
+    macroF1: scores.macroF1,
+    epochLoss: result.history.epochs.map((e) => e.loss),
+    seed,
+  };
+  await writeSafetensors(`${out}/probe.safetensors`, await readStateDict(method.probe.stateDict()), {
+    probe: JSON.stringify(method.probe.config),
+  });
+  await atomicWriteTextFile(`${out}/result.json`, JSON.stringify(summary, null, 2) + "\n");
+  const score = multi
+    ? `micro F1 ${(scores.microF1! * 100).toFixed(2)}%, macro F1 ${(scores.macroF1! * 100).toFixed(2)}%`
+    : `test accuracy ${(scores.accuracy! * 100).toFixed(2)}%`;
+  console.error(`probe ${probe} (${loss}) on ${values.backbone} (${loaded.record.method}): ${score}`);
+  if (values.json) console.log(JSON.stringify(summary));
+  method.dispose();
+  return 0;
+}
+
+if (import.meta.main) runMain("probe", main);

@@ -1,0 +1,229 @@
+/**
+ * The reproduce pipeline's stages for a preset: `pretrain:<arch>.<method>` (tasks/pretrain.ts into the
+ * stage's artifact directory), `probe:<arch>.<method>.<probe>.<loss>.s<seed>` (tasks/probe.ts on that
+ * backbone), and `explain:<probe stage>` (a map stage over the applicable explainers, so `--shard i/n`
+ * splits explainers across shards), each keyed by a hash of its configuration.
+ *
+ * @module
+ */
+import { loadFashionMnist } from "../../core/data/fashion_mnist.ts";
+import { readSafetensorsWithMetadata } from "../../core/io/safetensors.ts";
+import { Probe, type ProbeConfig } from "../../core/models/probes.ts";
+import { bcosEncode } from "../../core/models/bcos_resnet.ts";
+import { loadBackbone } from "../../core/train/export.ts";
+import { ProbedModel } from "../../explainers/probed.ts";
+import { applicableExplainers, type PipelineConfig } from "../pipeline/config.ts";
+import { defineMapStage, defineStage, type Stage } from "../pipeline/stage.ts";
+import { main as pretrainMain } from "../pretrain.ts";
+import { main as probeMain } from "../probe.ts";
+import { type Encode, evaluatePair } from "./evaluate.ts";
+import { concat } from "../../core/ops/layout.ts";
+import type { Json } from "../pipeline/canonical.ts";
+
+/** One trained probe of the matrix. */
+export interface ProbeCell {
+  /** Stage name of the probe. */
+  stage: string;
+  /** Stage name of its backbone. */
+  pretrainStage: string;
+  arch: string;
+  pretraining: string;
+  probe: string;
+  loss: "ce" | "bce";
+  seed: number;
+  /** Explainers applicable to the backbone. */
+  explainers: string[];
+}
+
+/** The probe cells of a config: linear probes with every linear loss, MLP probes with the MLP losses. */
+export function probeCells(config: PipelineConfig): ProbeCell[] {
+  const cells: ProbeCell[] = [];
+  for (const b of config.backbones) {
+    const pre = `pretrain:${b.arch}.${b.pretraining}`;
+    for (const probe of config.probe.probes) {
+      const losses = probe === "linear" ? config.probe.losses : config.probe.mlpLosses;
+      for (const loss of losses) {
+        for (const seed of config.seeds) {
+          cells.push({
+            stage: `probe:${b.arch}.${b.pretraining}.${probe}.${loss}.s${seed}`,
+            pretrainStage: pre,
+            arch: b.arch,
+            pretraining: b.pretraining,
+            probe,
+            loss,
+            seed,
+            explainers: applicableExplainers(b.arch, config.explain.explainers),
+          });
+        }
+      }
+    }
+  }
+  return cells;
+}
+
+async function runTask(
+  task: (args: string[]) => Promise<number>,
+  args: string[],
+  what: string,
+): Promise<void> {
+  const code = await task(args);
+  if (code !== 0) throw new Error(`${what} exited with code ${code}`);
+}
+
+/**
+ * Builds every stage of the matrix.
+ *
+ * @example
+ * ```ts ignore
+ * const stages = buildStages(config);
+ * await runPipeline(stages, { out: config.out });
+ * ```
+ */
+export function buildStages(config: PipelineConfig): Stage[] {
+  const stages: Stage[] = [];
+  const d = config.data;
+  for (const b of config.backbones) {
+    if (b.checkpoint) {
+      throw new Error(`backbone ${b.arch}: loading released checkpoints is not wired into reproduce yet`);
+    }
+    const pretrainConfig = {
+      arch: b.arch,
+      method: b.pretraining,
+      ...config.pretrain,
+      trainLimit: d.trainLimit,
+      testLimit: d.testLimit,
+    } as unknown as Json;
+    stages.push(defineStage({
+      name: `pretrain:${b.arch}.${b.pretraining}`,
+      config: pretrainConfig,
+      seed: config.pretrain.seed,
+      run: async (ctx) => {
+        const args = [
+          "--method",
+          b.pretraining,
+          "--arch",
+          b.arch,
+          "--epochs",
+          String(config.pretrain.epochs),
+          "--out",
+          ctx.path("run"),
+          "--seed",
+          String(config.pretrain.seed),
+          "--batch-size",
+          String(config.pretrain.batchSize),
+          "--lr",
+          String(config.pretrain.lr),
+          "--eval-limit",
+          String(d.testLimit),
+        ];
+        if (d.trainLimit > 0) args.push("--limit", String(d.trainLimit));
+        if (config.pretrain.optimizer) args.push("--optimizer", config.pretrain.optimizer);
+        if (d.root) args.push("--data-dir", d.root);
+        if (await exists(ctx.path("run", "checkpoints"))) args.push("--resume");
+        await runTask(pretrainMain, args, `pretrain ${b.arch} ${b.pretraining}`);
+      },
+    }));
+  }
+  for (const cell of probeCells(config)) {
+    const { explainers: _explainers, ...cellKey } = cell;
+    const probeConfig = {
+      ...cellKey,
+      ...config.probe,
+      trainLimit: d.trainLimit,
+      testLimit: d.testLimit,
+    } as unknown as Json;
+    stages.push(defineStage({
+      name: cell.stage,
+      config: probeConfig,
+      deps: [cell.pretrainStage],
+      seed: cell.seed,
+      run: async (ctx) => {
+        const args = [
+          "--backbone",
+          ctx.dep(cell.pretrainStage).dir + "/run",
+          "--probe",
+          cell.probe,
+          "--loss",
+          cell.loss,
+          "--epochs",
+          String(config.probe.epochs),
+          "--out",
+          ctx.path("run"),
+          "--seed",
+          String(cell.seed),
+          "--batch-size",
+          String(config.probe.batchSize),
+          "--lr",
+          String(config.probe.lr),
+          "--hidden",
+          String(config.probe.hidden),
+          "--cache-dir",
+          ctx.path("features"),
+          "--test-limit",
+          String(d.testLimit || 10000),
+        ];
+        if (d.trainLimit > 0) args.push("--limit", String(d.trainLimit));
+        if (d.root) args.push("--data-dir", d.root);
+        if (await exists(ctx.path("run", "checkpoints"))) args.push("--resume");
+        await runTask(probeMain, args, `probe ${cell.stage}`);
+      },
+    }));
+    if (cell.explainers.length === 0) continue;
+    stages.push(defineMapStage<Json, Json>({
+      name: `explain:${cell.stage.slice("probe:".length)}`,
+      config: {
+        explain: config.explain,
+        evaluate: config.evaluate,
+        data: config.data,
+        explainers: cell.explainers,
+      } as unknown as Json,
+      deps: [cell.stage, cell.pretrainStage],
+      seed: cell.seed,
+      items: () => cell.explainers,
+      runItem: async (ctx, explainer) => {
+        const run = await loadProbed(
+          ctx.dep(cell.pretrainStage).dir + "/run",
+          ctx.dep(cell.stage).dir + "/run",
+          cell.loss,
+          config,
+        );
+        try {
+          return await evaluatePair(explainer, run, config, cell.seed) as unknown as Json;
+        } finally {
+          run.model.dispose();
+        }
+      },
+      finalize: async (ctx, results, keys) => {
+        await ctx.writeJson("metrics.json", Object.fromEntries(keys.map((k, i) => [k, results[i]])));
+      },
+    }));
+  }
+  return stages;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Backbone + trained probe as one model, with the backbone's input encoding and the test split. */
+async function loadProbed(backboneDir: string, probeDir: string, loss: "ce" | "bce", config: PipelineConfig) {
+  const { backbone } = await loadBackbone(backboneDir);
+  const { tensors, metadata } = await readSafetensorsWithMetadata(`${probeDir}/probe.safetensors`);
+  const probe = new Probe(JSON.parse(metadata.probe) as ProbeConfig);
+  probe.loadStateDict(tensors, { source: `${probeDir}/probe.safetensors` });
+  const model = new ProbedModel(backbone.module, probe).eval();
+  const encode: Encode = backbone.bcos
+    ? (x) => bcosEncode(x.shape[1] === 1 ? concat([x, x, x], 1) : x)
+    : (x) => x;
+  const test = await loadFashionMnist({
+    split: "test",
+    limit: config.data.testLimit || undefined,
+    dir: config.data.root ?? undefined,
+  });
+  return { model, encode, loss, test };
+}

@@ -1,0 +1,148 @@
+import assert from "node:assert/strict";
+
+const TASK = new URL("../../tasks/probe.ts", import.meta.url).pathname;
+
+async function run(args: string[]) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", TASK, ...args],
+    env: { XDG_RUNTIME_DIR: Deno.env.get("XDG_RUNTIME_DIR") ?? "/tmp" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+Deno.test("probe: --help exits 0; bad flags exit 2 with one line", async () => {
+  const help = await run(["--help"]);
+  assert.equal(help.code, 0);
+  for (const flag of ["--backbone", "--probe", "--loss", "--epochs", "--out", "--multilabel"]) {
+    assert.ok(help.stdout.includes(flag), `help mentions ${flag}`);
+  }
+  const base = ["--backbone", "random", "--arch", "resnet_tiny", "--epochs", "1", "--out", "x"];
+  const cases: [string[], RegExp][] = [
+    [["--nope"], /nope/],
+    [[...base, "--probe", "svm", "--loss", "ce"], /--probe must be one of/],
+    [[...base, "--probe", "linear", "--loss", "mse"], /--loss must be one of/],
+    [[...base, "--probe", "linear", "--loss", "ce", "--multilabel"], /--multilabel needs --loss bce/],
+    [
+      ["--backbone", "random", "--probe", "linear", "--loss", "ce", "--epochs", "1", "--out", "x"],
+      /needs --arch/,
+    ],
+    [[...base, "--probe", "linear", "--loss", "ce", "--limit", "0"], /--limit must be an integer/],
+  ];
+  for (const [args, re] of cases) {
+    const r = await run(args);
+    assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(r.stderr, re);
+    assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+  }
+  const missing = await run([
+    "--backbone",
+    "/nonexistent/run",
+    "--probe",
+    "linear",
+    "--loss",
+    "ce",
+    "--epochs",
+    "1",
+    "--out",
+    "x",
+  ]);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /holds no exported backbone/);
+});
+
+Deno.test("probe: trains on a random backbone, caches the features, and a second probe hits the cache", async () => {
+  const tmp = await Deno.makeTempDir();
+  const common = [
+    "--backbone",
+    "random",
+    "--arch",
+    "bcos_resnet_tiny",
+    "--widths",
+    "4,8,8",
+    "--epochs",
+    "2",
+    "--limit",
+    "64",
+    "--test-limit",
+    "32",
+    "--batch-size",
+    "32",
+    "--cache-dir",
+    `${tmp}/cache`,
+    "--json",
+  ];
+  try {
+    const a = await run([...common, "--probe", "linear", "--loss", "ce", "--out", `${tmp}/a`]);
+    assert.equal(a.code, 0, a.stderr);
+    assert.match(a.stderr, /features computed/);
+    const ra = JSON.parse(a.stdout.trim().split("\n").at(-1)!);
+    assert.ok(ra.accuracy >= 0 && ra.accuracy <= 1);
+    assert.equal(ra.trainItems, 64);
+    assert.equal(ra.testItems, 32);
+    const b = await run([
+      ...common,
+      "--probe",
+      "bcos_mlp2",
+      "--loss",
+      "bce",
+      "--hidden",
+      "16",
+      "--out",
+      `${tmp}/b`,
+    ]);
+    assert.equal(b.code, 0, b.stderr);
+    assert.doesNotMatch(b.stderr, /features computed/);
+    assert.match(b.stderr, /features from cache/);
+    const saved = JSON.parse(await Deno.readTextFile(`${tmp}/b/result.json`));
+    assert.equal(saved.probe, "bcos_mlp2");
+    assert.ok((await Deno.stat(`${tmp}/b/probe.safetensors`)).size > 0);
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
+
+Deno.test("probe: --multilabel trains plain 0/1 BCE on Fashion-MNIST scenes and reports F1", async () => {
+  const tmp = await Deno.makeTempDir();
+  try {
+    const r = await run([
+      "--backbone",
+      "random",
+      "--arch",
+      "resnet_tiny",
+      "--widths",
+      "4,8,8",
+      "--probe",
+      "linear",
+      "--loss",
+      "bce",
+      "--multilabel",
+      "--epochs",
+      "1",
+      "--limit",
+      "200",
+      "--test-limit",
+      "100",
+      "--scenes",
+      "24",
+      "--test-scenes",
+      "16",
+      "--scene-size",
+      "84",
+      "--batch-size",
+      "8",
+      "--out",
+      tmp,
+      "--json",
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const result = JSON.parse(r.stdout.trim().split("\n").at(-1)!);
+    assert.equal(result.multilabel, true);
+    assert.ok(result.microF1 >= 0 && result.microF1 <= 1);
+    assert.equal(result.accuracy, undefined);
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
