@@ -22,7 +22,7 @@ export { gpu, initGpu } from "./core/gpu/device.ts";
 export type { AdapterReport, Gpu } from "./core/gpu/device.ts";
 export { DeviceLostError, GpuUnavailableError, KernelError } from "./core/gpu/errors.ts";
 export { type BindingSpec, type ConstValue, f32, type F32Word, type KernelSpec } from "./core/gpu/kernel.ts";
-export { Runtime, type RuntimeStats } from "./core/gpu/runtime.ts";
+export { Runtime, type RuntimeStats, TexturePool, type TexturePoolStats } from "./core/gpu/runtime.ts";
 export { BufferPool, type PoolStats } from "./core/gpu/pool.ts";
 export { kernelSource } from "./core/gpu/shader_source.ts";
 export { empty, fromArray, fromHost, keep, Tensor, tidy, tidyAsync, view } from "./core/tensor.ts";

@@ -5,7 +5,9 @@
  *
  * The generated header gives every kernel:
  * - `meta`: 64 u32 words of uniforms, read with `m(i)` (u32), `mi(i)` (i32) and `mf(i)` (f32);
- * - one `array<T>` storage binding per entry of `bindings`, named as given;
+ * - one binding per entry of `bindings`, named as given: an `array<T>` storage buffer, or a texture when
+ *   the element is a texture type (`texture_2d<f32>`, read with `textureLoad`, or a write-only
+ *   `texture_storage_2d<rgba32float, write>`, written with `textureStore`);
  * - `const WG: u32` (threads per workgroup) and one `const` per config entry;
  * - `flat_id(gid, nwg)`: the linear invocation index across a 2-D dispatch grid.
  *
@@ -15,14 +17,60 @@
 /** Number of u32 words in a dispatch's uniform block. */
 export const META_WORDS = 64;
 
-/** A storage binding of a kernel. */
+/**
+ * Texture binding types: a sampled float texture (read with `textureLoad`; binds a texture of any
+ * unfilterable float format such as `rgba32float`) and a write-only `rgba32float` storage texture
+ * (written with `textureStore`).
+ */
+export type TextureElement = "texture_2d<f32>" | "texture_storage_2d<rgba32float, write>";
+
+/** A binding of a kernel: a storage buffer, or a texture when `element` is a {@link TextureElement}. */
 export interface BindingSpec {
   /** WGSL variable name. */
   name: string;
-  /** `read` for inputs, `read_write` for outputs. */
+  /**
+   * `read` for inputs, `read_write` for outputs. Textures: `read` for `texture_2d<f32>` and
+   * `read_write` for a storage texture (which is declared write-only).
+   */
   access: "read" | "read_write";
-  /** Element type of the array; `f32` by default. */
-  element?: "f32" | "vec4<f32>" | "u32" | "i32" | "atomic<u32>";
+  /** Element type of the array (`f32` by default), or the texture type (a {@link TextureElement}). */
+  element?:
+    | "f32"
+    | "vec4<f32>"
+    | "u32"
+    | "i32"
+    | "atomic<u32>"
+    | "texture_2d<f32>"
+    | "texture_storage_2d<rgba32float, write>";
+}
+
+/**
+ * True when a binding is a texture (it takes a `GPUTexture` or `GPUTextureView` at dispatch).
+ *
+ * @example
+ * ```ts
+ * import { isTextureBinding } from "./kernel.ts";
+ * console.log(isTextureBinding({ name: "t", access: "read", element: "texture_2d<f32>" })); // true
+ * console.log(isTextureBinding({ name: "x", access: "read" })); // false
+ * ```
+ */
+export function isTextureBinding(binding: BindingSpec): boolean {
+  return binding.element !== undefined && binding.element.startsWith("texture_");
+}
+
+function bindingDecl(b: BindingSpec, index: number): string {
+  const at = `@group(0) @binding(${index})`;
+  if (b.element === "texture_2d<f32>") {
+    if (b.access !== "read") throw new TypeError(`binding ${b.name}: texture_2d<f32> is read-only`);
+    return `${at} var ${b.name}: texture_2d<f32>;`;
+  }
+  if (b.element === "texture_storage_2d<rgba32float, write>") {
+    if (b.access !== "read_write") {
+      throw new TypeError(`binding ${b.name}: a storage texture is an output (access read_write)`);
+    }
+    return `${at} var ${b.name}: texture_storage_2d<rgba32float, write>;`;
+  }
+  return `${at} var<storage, ${b.access}> ${b.name}: array<${b.element ?? "f32"}>;`;
 }
 
 /** Values a specialisation config may hold; each becomes a WGSL `const`. */
@@ -107,11 +155,7 @@ export function moduleCode<C extends Record<string, ConstValue>>(spec: KernelSpe
     `const WG: u32 = ${workgroupSizeOf(spec, config)}u;`,
     `fn flat_id(gid: vec3<u32>, nwg: vec3<u32>) -> u32 { return gid.x + gid.y * nwg.x * WG; }`,
   ];
-  spec.bindings.forEach((b, i) => {
-    lines.push(
-      `@group(0) @binding(${i + 1}) var<storage, ${b.access}> ${b.name}: array<${b.element ?? "f32"}>;`,
-    );
-  });
+  spec.bindings.forEach((b, i) => lines.push(bindingDecl(b, i + 1)));
   for (const [k, v] of Object.entries(config)) lines.push(wgslConst(k, v, spec.constTypes?.[k]));
   return `${lines.join("\n")}\n${spec.source}`;
 }

@@ -2,15 +2,23 @@
  * Batched matrix multiply and the fully connected layer, with their backward rules.
  *
  * `matmul(a, b)` multiplies the last two axes and broadcasts the leading (batch) axes; transposes are
- * strides read by the kernel, never copies. Two kernels (shaders/matmul.wgsl), chosen per adapter and
- * shape, neither using workgroup memory:
+ * strides read by the kernels, never copies. Three paths (shaders/matmul.wgsl), chosen per adapter and
+ * shape, none using workgroup memory:
+ * - `texture` (the default on CPU adapters for products of at least 64³ multiply-adds): on Mesa's
+ *   llvmpipe every storage-buffer load is a loop over the SIMD lanes (22.3: ~8 ns per element and
+ *   lane, vec4 loads no cheaper) while a texel fetch of an rgba32float texture (4 floats) is far
+ *   cheaper. Each operand is first packed into a pooled rgba32float texture with its contraction axis
+ *   along texel x (a buffer-to-texture copy where rows are contiguous whole texels at a 256-byte
+ *   pitch, else the `pack` kernel gathering through the strides and zero-padding), then `tex_nt` (B
+ *   packed as rows j) or `tex_nn` (B packed as rows k, when B is stored [K, N]) computes 32 x 16
+ *   outputs per thread (8 x 16 for at most 16 rows). Batches stack along texture y, chunked (and M
+ *   split) to fit `maxTextureDimension2D`. Measured at 1024 on 2 cores: 19-22 GFLOP/s of CPU time
+ *   (the storage kernels: 5.6), packing ~10% of it.
  * - `blocked`: each thread keeps a TM x TN block of outputs in registers and loads scalars through
- *   strides, so any shape and layout works. On a CPU adapter (llvmpipe) every storage-buffer load is a
- *   loop over the SIMD lanes (Mesa 22.3: ~8 ns per element and lane, vec4 loads no cheaper), so
- *   the cost is the number of loads per multiply-add (1/TM + 1/TN) and blocks of up to 32 x 32 are
- *   used. Measured at 1024 on 2 cores: 4 x 4 vec4 0.9 GFLOP/s, 4 x 4 blocked 0.7, 16 x 16 3.0,
- *   32 x 32 5.4-5.8 (48 x 32 +7%, but 40 s to compile). On GPUs it is the 4 x 4 fallback for shapes
- *   whose contiguous extents are not multiples of 4.
+ *   strides, so any shape and layout works. On llvmpipe the cost is the number of loads per
+ *   multiply-add (1/TM + 1/TN) and blocks of up to 32 x 32 are used; it serves small products there
+ *   (measured at 1024: 4 x 4 vec4 0.9 GFLOP/s, 4 x 4 blocked 0.7, 16 x 16 3.0, 32 x 32 5.4-5.8). On
+ *   GPUs it is the 4 x 4 fallback for shapes whose contiguous extents are not multiples of 4.
  * - `vec4`: 4 x 4 outputs per thread from 16-byte loads; the default on GPUs when every contiguous
  *   extent is a multiple of 4.
  *
@@ -38,8 +46,11 @@ export interface MatmulOptions {
   transposeB?: boolean;
 }
 
-/** Which kernel runs: `auto` picks by adapter and shape; the others force one (tests, benchmarks). */
-export type MatmulKernel = "auto" | "blocked" | "vec4";
+/**
+ * Which kernel runs: `auto` picks by adapter and shape; the others force one (tests, benchmarks).
+ * `texture` falls back to `blocked` where a packed operand would not fit a texture.
+ */
+export type MatmulKernel = "auto" | "blocked" | "vec4" | "texture";
 
 interface Plan {
   kernel: "blocked" | "vec4";
@@ -51,24 +62,39 @@ interface Plan {
   wx: number;
 }
 
-let forced: { kernel: MatmulKernel; tile?: readonly [number, number] } = { kernel: "auto" };
+/** Test hooks of {@link setMatmulKernel}. */
+export interface MatmulKernelOptions {
+  /**
+   * Texture extent limit used to plan the texture path instead of the device's
+   * `maxTextureDimension2D`, so that tests reach the batch and row chunking with small shapes.
+   */
+  maxTextureExtent?: number;
+}
+
+let forced: { kernel: MatmulKernel; tile?: readonly [number, number]; maxTextureExtent?: number } = {
+  kernel: "auto",
+};
 
 /**
- * Forces the matmul kernel (and, for `blocked`, the block of outputs per thread) until reset with
- * `"auto"`. For tests and benchmarks; results do not depend on the choice.
+ * Forces the matmul kernel (and, for `blocked` and `texture`, the block of outputs per thread, rows x
+ * columns) until reset with `"auto"`. For tests and benchmarks; results do not depend on the choice.
  *
  * @example
  * ```ts ignore
- * setMatmulKernel("blocked", [8, 8]);
+ * setMatmulKernel("texture", [8, 16]);
  * const c = matmul(a, b);
  * setMatmulKernel("auto");
  * ```
  */
-export function setMatmulKernel(kernel: MatmulKernel, tile?: readonly [number, number]): void {
+export function setMatmulKernel(
+  kernel: MatmulKernel,
+  tile?: readonly [number, number],
+  opts: MatmulKernelOptions = {},
+): void {
   if (tile && !tile.every((t) => [4, 8, 16, 32].includes(t))) {
     throw new RangeError(`setMatmulKernel: tile [${tile}] must use 4, 8, 16 or 32`);
   }
-  forced = { kernel, tile };
+  forced = { kernel, tile, maxTextureExtent: opts.maxTextureExtent };
 }
 
 /**
@@ -148,6 +174,253 @@ const VEC4: KernelSpec<Vec4Config> = {
   workgroupSize: (c) => c.WGS,
 };
 
+const texNtTemplate = await kernelSource(FILE, "tex_nt");
+const texNnTemplate = await kernelSource(FILE, "tex_nn");
+const texSpecs = new Map<string, KernelSpec<TexConfig>>();
+
+type TexConfig = { TM: number; BN: number };
+type PackConfig = { TR: boolean };
+
+/** Threads per workgroup of the texture kernels: one SIMD group of llvmpipe. */
+const TEX_WG = 8;
+/**
+ * Row tiles per group in the texture kernels' workgroup order (groups are walked column by column, so
+ * a group's rows of A stay in cache): at 2048, best of 6 interleaved runs, 1 row tile 21.6 GFLOP/s of
+ * CPU time, 4 24.4, 8 21.9; no difference at 1024.
+ */
+const TEX_GROUP = 4;
+/** Outputs per thread (rows x columns) of the texture kernels unless forced: most rows ... */
+const TEX_TILE: readonly [number, number] = [32, 16];
+/** ... and for at most 16 rows. */
+const TEX_TILE_FEW_ROWS: readonly [number, number] = [8, 16];
+/**
+ * Smallest product (batch * M * N * K multiply-adds) for which `auto` packs operands into textures on a
+ * CPU adapter; below it the extra pack dispatches cost as much as the faster loads save.
+ */
+const TEX_MIN_MACS = 64 ** 3;
+/**
+ * Smallest M * N / (M + N) (the multiply-adds per packed element, over K) for which `auto` packs: a
+ * matrix-vector-like product reads each operand element about once, so packing it does not pay.
+ */
+const TEX_MIN_REUSE = 4;
+
+/** The texture extent the texture path plans with. */
+function textureLimit(): number {
+  return forced.maxTextureExtent ?? gpu().device.limits.maxTextureDimension2D;
+}
+
+const PACK: KernelSpec<PackConfig> = {
+  name: "matmul.pack",
+  source: await kernelSource(FILE, "pack"),
+  bindings: [
+    { name: "src", access: "read" },
+    { name: "dst", access: "read_write", element: "texture_storage_2d<rgba32float, write>" },
+  ],
+  workgroupSize: 64,
+};
+
+function texSpec(nt: boolean, tm: number, bn: number): KernelSpec<TexConfig> {
+  const key = `${nt ? "nt" : "nn"}${tm}x${bn}`;
+  let spec = texSpecs.get(key);
+  if (!spec) {
+    spec = {
+      name: `matmul.tex_${key}`,
+      source: expandUnroll(nt ? texNtTemplate : texNnTemplate, { TM: tm, BN: bn }),
+      bindings: [
+        { name: "A", access: "read", element: "texture_2d<f32>" },
+        { name: "B", access: "read", element: "texture_2d<f32>" },
+        { name: "bias", access: "read" },
+        { name: "out", access: "read_write" },
+      ],
+      workgroupSize: TEX_WG,
+    };
+    texSpecs.set(key, spec);
+  }
+  return spec;
+}
+
+/** One operand as the pack kernel reads it: element (z, r, c) at offset(z) + r * sR + c * sC. */
+interface PackSource {
+  buffer: GPUBuffer;
+  sR: number;
+  sC: number;
+  /** Batch strides over the merged batch axes (all 0: one matrix shared by every batch entry). */
+  batchStrides: number[];
+}
+
+/** Most batch entries packed by per-entry buffer-to-texture copies instead of the pack kernel. */
+const MAX_COPIES = 16;
+
+/** Element offset of batch entry z in an operand (host side of the shader's `operand_offset`). */
+function operandOffset(z: number, shape: readonly number[], strides: readonly number[]): number {
+  let off = 0;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    off += (z % shape[d]) * strides[d];
+    z = Math.floor(z / shape[d]);
+  }
+  return off;
+}
+
+/**
+ * Records the pack of rows [r0, r0 + R) of batch entries [z0, z0 + zn) of an operand (C columns) into a
+ * pooled texture: block z of RB rows per entry, texels over columns. Rows that are contiguous whole
+ * texels at a 256-byte pitch are copied (a memcpy on llvmpipe), unless `zeroRows` asks for zeros in
+ * rows R .. RB; otherwise the pack kernel gathers through the strides and zero-fills every tail.
+ * Returns the texture (the caller releases it after recording its last reader).
+ */
+function packOperand(
+  src: PackSource,
+  batchShape: readonly number[],
+  region: { z0: number; zn: number; r0: number; R: number; RB: number; C: number; zeroRows: boolean },
+  widthTexels: number,
+): GPUTexture {
+  const runtime = gpu().runtime;
+  const { r0, R, RB, C } = region;
+  const batched = src.batchStrides.some((s) => s !== 0);
+  const [z0, zn] = batched ? [region.z0, region.zn] : [0, 1];
+  const H = zn * RB;
+  const texture = runtime.textures.acquire(widthTexels, H);
+  const offsets = Array.from(
+    { length: zn <= MAX_COPIES ? zn : 0 },
+    (_, zl) => operandOffset(z0 + zl, batchShape, src.batchStrides) + r0 * src.sR,
+  );
+  const copyable = offsets.length === zn && src.sC === 1 && C % 4 === 0 && src.sR % 64 === 0 &&
+    src.sR >= C && (R === RB || !region.zeroRows) && offsets.every((o) => o % 4 === 0);
+  if (copyable) {
+    offsets.forEach((o, zl) =>
+      runtime.copyToTexture(src.buffer, o * 4, src.sR * 4, texture, [0, zl * RB], [C / 4, R])
+    );
+    return texture;
+  }
+  const meta = [
+    widthTexels,
+    H,
+    RB,
+    R,
+    C,
+    src.sR,
+    src.sC,
+    z0,
+    r0,
+    batched ? batchShape.length : 0,
+    ...pad4(batched ? batchShape : [], 1),
+    ...pad4(batched ? src.batchStrides : []),
+  ];
+  const TR = src.sC !== 1 && src.sR === 1;
+  runtime.dispatch(PACK, { TR }, [src.buffer, texture], meta, widthTexels * H);
+  return texture;
+}
+
+/** The texture path's decision for one product, or null where it does not apply. */
+interface TexPlan {
+  /** B packed as rows j with texels over k (`tex_nt`), else rows k with texels over j (`tex_nn`). */
+  nt: boolean;
+  tm: number;
+  tn: number;
+}
+
+function texturePlan(
+  rows: number,
+  N: number,
+  K: number,
+  nbatch: number,
+  transposeB: boolean,
+): TexPlan | null {
+  const want = forced.kernel === "texture" ||
+    (forced.kernel === "auto" && gpu().adapter.isFallback && nbatch * rows * N * K >= TEX_MIN_MACS &&
+      (rows * N) / (rows + N) >= TEX_MIN_REUSE);
+  if (!want || K === 0) return null;
+  const [tm, tn] = forced.kernel === "texture" && forced.tile
+    ? forced.tile
+    : rows <= 16
+    ? TEX_TILE_FEW_ROWS
+    : TEX_TILE;
+  if (tn % 4 !== 0) return null;
+  const max = textureLimit();
+  const k4 = Math.ceil(K / 4);
+  const nPad = Math.ceil(N / tn) * tn;
+  const fitsNt = k4 <= max && nPad <= max;
+  const fitsNn = k4 <= max && k4 * 4 <= max && nPad / 4 <= max;
+  // Pack B along its contiguous axis: rows j when it is stored [N, K], rows k when stored [K, N].
+  const nt = transposeB ? fitsNt : !fitsNn;
+  if (!(nt ? fitsNt : fitsNn) || tm > max) return null;
+  return { nt, tm, tn };
+}
+
+/**
+ * Records a product through textures: packs B (once, or per chunk of batch entries) and A (per chunk
+ * of batch entries and rows, so any batch and any M fit the texture limit), then one texture-kernel
+ * dispatch per chunk; textures go back to the pool as soon as their reader is recorded.
+ */
+function textureMatmul(
+  plan: TexPlan,
+  a: PackSource,
+  b: { buffer: GPUBuffer; sBk: number; sBj: number; batchStrides: number[] },
+  batchShape: readonly number[],
+  dims: { rows: number; N: number; K: number; nbatch: number },
+  bias: Tensor | undefined,
+  out: Tensor,
+): void {
+  const runtime = gpu().runtime;
+  const max = textureLimit();
+  const { nt, tm, tn } = plan;
+  const { rows, N, K, nbatch } = dims;
+  const k4 = Math.ceil(K / 4);
+  const nPad = Math.ceil(N / tn) * tn;
+  const bSrc: PackSource = nt
+    ? { buffer: b.buffer, sR: b.sBj, sC: b.sBk, batchStrides: b.batchStrides }
+    : { buffer: b.buffer, sR: b.sBk, sC: b.sBj, batchStrides: b.batchStrides };
+  const [bRB, bR, bC, bW] = nt ? [nPad, N, K, k4] : [k4 * 4, K, N, nPad / 4];
+  const aBatched = a.batchStrides.some((s) => s !== 0);
+  const bBatched = b.batchStrides.some((s) => s !== 0);
+  const rowChunk = Math.min(rows, Math.floor(max / tm) * tm);
+  const aRB = Math.ceil(rowChunk / tm) * tm;
+  const zPer = Math.max(
+    1,
+    Math.min(nbatch, Math.floor(max / Math.max(aBatched ? aRB : 1, bBatched ? bRB : 1))),
+  );
+  const wx = Math.min(TEX_WG, nextPow2(Math.ceil(N / tn)));
+  const wgN = Math.ceil(N / (wx * tn));
+  const spec = texSpec(nt, tm, tn / 4);
+  const config = { TM: tm, BN: tn / 4 };
+  const biasBuffer = bias?.buffer ?? a.buffer;
+  const packA = (z0: number, zn: number, r0: number, R: number) =>
+    packOperand(a, batchShape, { z0, zn, r0, R, RB: Math.ceil(R / tm) * tm, C: K, zeroRows: false }, k4);
+  const packB = (z0: number, zn: number) =>
+    packOperand(bSrc, batchShape, { z0, zn, r0: 0, R: bR, RB: bRB, C: bC, zeroRows: !nt }, bW);
+  const sharedB = bBatched ? null : packB(0, 1);
+  const sharedA = !aBatched && rows <= rowChunk ? packA(0, 1, 0, rows) : null;
+  for (let z0 = 0; z0 < nbatch; z0 += zPer) {
+    const zn = Math.min(zPer, nbatch - z0);
+    const texB = sharedB ?? packB(z0, zn);
+    for (let i0 = 0; i0 < rows; i0 += rowChunk) {
+      const mc = Math.min(rowChunk, rows - i0);
+      const texA = sharedA ?? packA(z0, zn, i0, mc);
+      const wgM = Math.ceil(mc / ((TEX_WG / wx) * tm));
+      const meta = [
+        mc,
+        N,
+        k4,
+        wgN,
+        wgN * wgM,
+        zn,
+        aBatched ? Math.ceil(mc / tm) * tm : 0,
+        bBatched ? bRB : 0,
+        (z0 * rows + i0) * N,
+        rows * N,
+        wx,
+        bias ? 1 : 0,
+        TEX_GROUP,
+      ];
+      runtime.dispatch(spec, config, [texA, texB, biasBuffer, out.buffer], meta, zn * wgN * wgM * TEX_WG);
+      if (!sharedA) runtime.textures.release(texA);
+    }
+    if (!sharedB) runtime.textures.release(texB);
+  }
+  if (sharedA) runtime.textures.release(sharedA);
+  if (sharedB) runtime.textures.release(sharedB);
+}
+
 /** Outputs per thread along an axis of extent `d` on llvmpipe (fewer loads per multiply-add). */
 function cpuTile(d: number): number {
   return d >= 256 ? 32 : d >= 48 ? 16 : d >= 12 ? 8 : 4;
@@ -158,12 +431,13 @@ function nextPow2(n: number): number {
 }
 
 function planFor(M: number, N: number, aligned: boolean): Plan {
-  let kernel = forced.kernel;
+  let kernel = forced.kernel === "texture" ? "blocked" : forced.kernel;
   if (kernel === "vec4" && !aligned) kernel = "blocked";
   const cpu = gpu().adapter.isFallback;
   if (kernel === "auto") kernel = !cpu && aligned ? "vec4" : "blocked";
   if (kernel === "vec4") return { kernel, tm: 4, tn: 4, wg: cpu ? 8 : 256, wx: cpu ? 4 : 16 };
-  const [tm, tn] = forced.tile ?? (cpu ? [cpuTile(M), cpuTile(N)] : [4, 4]);
+  const tile = forced.kernel === "blocked" ? forced.tile : undefined;
+  const [tm, tn] = tile ?? (cpu ? [cpuTile(M), cpuTile(N)] : [4, 4]);
   if (!cpu) return { kernel, tm, tn, wg: 256, wx: 16 };
   // One SIMD group (8 lanes) per workgroup; threads along N only as far as N needs them.
   const wx = Math.min(8, nextPow2(Math.ceil(N / tn)));
@@ -268,13 +542,26 @@ export function matmulRaw(
   }
   const [sAi, sAk] = transposeA ? [1, M] : [K, 1];
   const [sBk, sBj] = transposeB ? [1, K] : [N, 1];
+  const nbatch = layout.shape.reduce((p, d) => p * d, 1);
+  const tex = texturePlan(rows, N, K, nbatch, transposeB);
+  if (tex) {
+    textureMatmul(
+      tex,
+      { buffer: a.buffer, sR: sAi, sC: sAk, batchStrides: layout.aStrides },
+      { buffer: b.buffer, sBk, sBj, batchStrides: layout.bStrides },
+      layout.shape,
+      { rows, N, K, nbatch },
+      bias,
+      out,
+    );
+    return out;
+  }
   const batchStrides = [...layout.aStrides, ...layout.bStrides];
   const aligned = (transposeA ? M : K) % 4 === 0 && (transposeB ? K : N) % 4 === 0 &&
     batchStrides.every((s) => s % 4 === 0);
   const plan = planFor(rows, N, aligned);
   const wgN = Math.ceil(N / (plan.wx * plan.tn));
   const wgM = Math.ceil(rows / ((plan.wg / plan.wx) * plan.tm));
-  const nbatch = layout.shape.reduce((p, d) => p * d, 1);
   const meta = [
     rows,
     N,

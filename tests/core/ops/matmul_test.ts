@@ -1,7 +1,7 @@
 import { checkOp, randomHost, type Tensor64 } from "../../util/op_check.ts";
 import { expandUnroll, linear, matmul, setMatmulKernel } from "../../../core/ops/matmul.ts";
 import { broadcastShapes } from "../../../core/ops/broadcast.ts";
-import { initGpu } from "../../../core/gpu/device.ts";
+import { gpu, initGpu } from "../../../core/gpu/device.ts";
 import { fromArray, tidy, tidyAsync } from "../../../core/tensor.ts";
 import assert from "node:assert/strict";
 
@@ -158,6 +158,121 @@ Deno.test("linear: 3-D input with and without bias, forward and gradients", asyn
     forwardOnly: true,
     tol: 2e-5,
   });
+});
+
+/** Runs `fn` with the texture path forced (tile and texture limit optional), then restores `auto`. */
+async function withTexture(
+  fn: () => Promise<void>,
+  tile?: readonly [number, number],
+  maxTextureExtent?: number,
+): Promise<void> {
+  try {
+    setMatmulKernel("texture", tile, { maxTextureExtent });
+    await fn();
+  } finally {
+    setMatmulKernel("auto");
+  }
+}
+
+Deno.test("matmul texture path: odd shapes, all transposes, both tiles", async () => {
+  await withTexture(async () => {
+    for (const shape of SHAPES) await checkMatmul("texture 8x16", shape);
+    await checkMatmul("texture 8x16 row groups", [323, 5, 130]); // 41 row tiles: groups of 4, then 1
+  }, [8, 16]);
+  await withTexture(() => checkMatmul("texture 32x16", [37, 19, 45]));
+});
+
+Deno.test("matmul texture path: copied operands (contiguous rows at a 256-byte pitch)", async () => {
+  await withTexture(async () => {
+    await checkMatmul("texture copy", [33, 64, 128]);
+    await checkMatmul("texture copy batched", [9, 64, 64], { aBatch: [2], bBatch: [2] });
+    await checkMatmul("texture copy K tail", [5, 64, 7]);
+  }, [8, 16]);
+});
+
+Deno.test("matmul texture path: broadcast batches, chunked over batch entries and rows", async () => {
+  await withTexture(async () => {
+    await checkMatmul("texture batch", [5, 6, 7], { aBatch: [2, 3], bBatch: [3] });
+    await checkMatmul("texture batch", [5, 6, 7], { aBatch: [], bBatch: [2] });
+    await checkMatmul("texture batch", [3, 2, 2], { aBatch: [2, 1, 2, 1, 2], bBatch: [2, 1, 2] });
+  }, [8, 16]);
+  // A 40-texel limit: blocks of 8..40 rows, so batches split into chunks and long A's into row chunks.
+  await withTexture(
+    async () => {
+      await checkMatmul("texture chunks", [13, 6, 7], { aBatch: [2, 3], bBatch: [3] });
+      await checkMatmul("texture chunks", [30, 5, 9], { aBatch: [4], bBatch: [] }); // folded: 120 rows
+      await checkMatmul("texture chunks", [33, 5, 3], { aBatch: [], bBatch: [3] });
+    },
+    [8, 16],
+    40,
+  );
+});
+
+Deno.test("matmul texture path: gradients and linear with bias", async () => {
+  await withTexture(async () => {
+    await checkMatmul("texture grad", [3, 5, 4], { grad: true });
+    await checkMatmul("texture grad", [2, 3, 4], { grad: true, aBatch: [3], bBatch: [] });
+    await checkMatmul("texture grad", [2, 3, 2], { grad: true, aBatch: [2, 1], bBatch: [3] });
+    await checkOp({
+      name: "texture linear+bias",
+      inputs: [randomHost([2, 3, 5], 7), randomHost([4, 5], 8), randomHost([4], 9)],
+      gpu: (x, w, b) => linear(x, w, b),
+      cpu: (x, w, b) => linear64(x, w, b),
+      tol: 2e-5,
+    });
+    await checkOp({
+      name: "texture linear+bias large",
+      inputs: [randomHost([3, 50, 64], 10), randomHost([33, 64], 11), randomHost([33], 12)],
+      gpu: (x, w, b) => linear(x, w, b),
+      cpu: (x, w, b) => linear64(x, w, b),
+      forwardOnly: true,
+      tol: 2e-5,
+    });
+  }, [8, 16]);
+});
+
+Deno.test("matmul texture path: copies contiguous operands, chunks where textures are short", async () => {
+  await initGpu();
+  const dispatches = async (a: number[], b: number[], tA: boolean, tB: boolean, batch: number[] = []) => {
+    const before = gpu().runtime.stats().dispatches;
+    await tidyAsync(async () => {
+      const x = fromArray([...batch, ...a], new Array(a[0] * a[1] * (batch[0] ?? 1)).fill(1));
+      const y = fromArray(b, new Array(b[0] * b[1]).fill(1));
+      const c = matmul(x, y, { transposeA: tA, transposeB: tB });
+      assert.equal((await c.read())[0], tA ? a[0] : a[1]);
+    });
+    return gpu().runtime.stats().dispatches - before;
+  };
+  await withTexture(async () => {
+    assert.equal(await dispatches([16, 64], [64, 64], false, false), 1, "both operands copied");
+    assert.equal(await dispatches([64, 16], [64, 64], true, true), 2, "Aᵀ packed, Bᵀ copied");
+    assert.equal(await dispatches([64, 16], [64, 9], true, false), 3, "both packed by the kernel");
+  }, [8, 16]);
+  await withTexture(
+    async () => {
+      // 120 folded rows of A in chunks of 40: three packs of A, one of B, three products.
+      assert.equal(await dispatches([30, 5], [5, 9], false, false, [4]), 7);
+    },
+    [8, 16],
+    40,
+  );
+});
+
+Deno.test("matmul texture path: the default on a CPU adapter from 64³, textures pooled", async () => {
+  await initGpu();
+  const textures = gpu().runtime.textures;
+  const run = () =>
+    tidyAsync(async () => {
+      const a = fromArray([64, 64], new Array(64 * 64).fill(0.5));
+      const c = matmul(a, a);
+      assert.equal((await c.read())[0], 16);
+    });
+  await run();
+  const created = textures.stats().created;
+  await run();
+  assert.equal(textures.stats().live, 0);
+  assert.equal(textures.stats().created, created, "the second product reuses the pooled textures");
+  if (gpu().adapter.isFallback) assert.ok(created > 0, "the texture path ran");
 });
 
 Deno.test("linear and matmul record their kinds and saved values", async () => {
