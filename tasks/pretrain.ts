@@ -9,7 +9,7 @@
 import { parseArgs } from "node:util";
 import { initGpu } from "../core/gpu/device.ts";
 import { loadFashionMnist } from "../core/data/fashion_mnist.ts";
-import { ARCH_NAMES, type ArchConfig } from "../core/train/arch.ts";
+import { type ArchConfig, FASHION_ARCH_NAMES } from "../core/train/arch.ts";
 import { viewTransform } from "../core/train/augment.ts";
 import { fashionImageSet, ViewBatcher } from "../core/train/data.ts";
 import { predict } from "../core/train/evaluate.ts";
@@ -35,7 +35,7 @@ Pre-trains a backbone on Fashion-MNIST and exports it to DIR (backbone.safetenso
 history.json, result.json; checkpoints in DIR/checkpoints). Ctrl-C saves a checkpoint and exits 130.
 
   --method M        ${METHOD_NAMES.join(" | ")}
-  --arch A          ${ARCH_NAMES.join(" | ")}
+  --arch A          ${FASHION_ARCH_NAMES.join(" | ")}
   --epochs N        epochs over the training images
   --out DIR         run directory
   --resume          continue the run in DIR from its latest checkpoint
@@ -108,7 +108,7 @@ export async function main(args: string[]): Promise<number> {
     return 0;
   }
   const method = choiceFlag("method", values.method, METHOD_NAMES);
-  const archName = choiceFlag("arch", values.arch, ARCH_NAMES);
+  const archName = choiceFlag("arch", values.arch, FASHION_ARCH_NAMES);
   const epochs = intFlag("epochs", values.epochs, 1);
   if (!values.out) throw new UsageError("--out is required");
   const out = values.out;

@@ -10,7 +10,7 @@ import { type FashionMnist, loadFashionMnist } from "../core/data/fashion_mnist.
 import { makeScenes } from "../core/data/scenes.ts";
 import { writeSafetensors } from "../core/io/safetensors.ts";
 import { atomicWriteTextFile } from "../core/io/atomic_write.ts";
-import { ARCH_NAMES } from "../core/train/arch.ts";
+import { FASHION_ARCH_NAMES } from "../core/train/arch.ts";
 import { viewTransform } from "../core/train/augment.ts";
 import { fashionImageSet, type ImageSet, sceneImageSet, ViewBatcher } from "../core/train/data.ts";
 import { loadBackbone, type LoadedBackbone, randomBackbone } from "../core/train/export.ts";
@@ -29,7 +29,7 @@ are computed once (backbone in eval mode) and cached, keyed by the backbone weig
 Writes DIR/result.json, DIR/probe.safetensors, DIR/history.json; checkpoints in DIR/checkpoints.
 
   --backbone DIR    a run directory of tasks/pretrain.ts, or 'random' (untrained; needs --arch)
-  --arch A          architecture of a random backbone: ${ARCH_NAMES.join(" | ")}
+  --arch A          architecture of a random backbone: ${FASHION_ARCH_NAMES.join(" | ")}
   --widths LIST     ResNet widths of a random backbone (as given to pretrain)
   --layers LIST     ResNet blocks per stage of a random backbone
   --probe P         ${PROBE_NAMES.join(" | ")}
@@ -117,7 +117,7 @@ export async function main(args: string[]): Promise<number> {
   const lr = values.lr ? numberFlag("lr", values.lr) : 1e-3;
   const random = values.backbone === "random";
   if (random && !values.arch) throw new UsageError("--backbone random needs --arch");
-  const arch = random ? choiceFlag("arch", values.arch, ARCH_NAMES) : undefined;
+  const arch = random ? choiceFlag("arch", values.arch, FASHION_ARCH_NAMES) : undefined;
 
   await initGpu();
   const loaded: LoadedBackbone = random

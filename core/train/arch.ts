@@ -10,6 +10,12 @@
  * | `bcos_resnet_small` | B-cos ResNet of the same shape, 6 channels |
  * | `resnet_tiny` / `bcos_resnet_tiny` | three stages [1, 1, 1], widths [8, 16, 32] |
  * | `vit_tiny` / `bcos_vit_tiny` | ViT (B-cos ViTc) on 28 px, patch 4, 2 blocks, 2 heads, width 32, MLP 64 |
+ * | `resnet50` / `bcos_resnet50` | torchvision ResNet-50 / B-cos ResNet-50 (ImageNet stem, 3 / 6 channels) |
+ * | `vit_b_16` | torchvision ViT-B/16 at 224 px, 3 channels |
+ * | `bcos_vitc_s_16` / `bcos_vitc_b_16` | B-cos ViTc-S/16 / B/16 at 224 px, 6 channels |
+ *
+ * The full-size networks are built for loading released checkpoints (`importBackbone`); training them
+ * needs a GPU server.
  *
  * `widths` and `layers` overrides apply to the ResNets.
  *
@@ -32,10 +38,18 @@ export const ARCH_NAMES = [
   "bcos_resnet_tiny",
   "vit_tiny",
   "bcos_vit_tiny",
+  "resnet50",
+  "bcos_resnet50",
+  "vit_b_16",
+  "bcos_vitc_s_16",
+  "bcos_vitc_b_16",
 ] as const;
 
 /** A backbone name. */
 export type ArchName = typeof ARCH_NAMES[number];
+
+/** The backbones that train and probe on 28 px Fashion-MNIST (`deno task pretrain`, `deno task probe`). */
+export const FASHION_ARCH_NAMES: readonly ArchName[] = ARCH_NAMES.filter((n) => /_(small|tiny)$/.test(n));
 
 /** How a backbone is built (recorded next to its weights). */
 export interface ArchConfig {
@@ -98,20 +112,21 @@ export function buildBackbone(config: ArchConfig): Backbone {
     throw new RangeError(`unknown architecture '${name}' (known: ${ARCH_NAMES.join(", ")})`);
   }
   const bcos = isBcosArch(name);
-  const inChannels = bcos ? 6 : 1;
+  const full = name.endsWith("50") || name.endsWith("_16");
+  const inChannels = bcos ? 6 : full ? 3 : 1;
   if (name.includes("resnet")) {
     const tiny = name.endsWith("tiny");
-    const widths = config.widths ?? (tiny ? [8, 16, 32] : [8, 16, 32, 64]);
-    const layers = config.layers ?? widths.map(() => 1);
+    const widths = config.widths ?? (full ? [64, 128, 256, 512] : tiny ? [8, 16, 32] : [8, 16, 32, 64]);
+    const layers = config.layers ?? (full ? [3, 4, 6, 3] : widths.map(() => 1));
     if (widths.length !== layers.length) {
       throw new RangeError(`widths [${widths}] and layers [${layers}] differ in length`);
     }
     const common = {
-      block: "basic" as const,
+      block: full ? "bottleneck" as const : "basic" as const,
       layers,
       widths,
       numClasses: 0,
-      stem: "small" as const,
+      stem: full ? "imagenet" as const : "small" as const,
       inChannels,
       seed,
     };
@@ -127,7 +142,16 @@ export function buildBackbone(config: ArchConfig): Backbone {
       embed: (x) => mean(net.forward(x), [2, 3]),
     };
   }
-  const vit = { imageSize: 28, patchSize: 4, numLayers: 2, numHeads: 2, hiddenDim: 32, mlpDim: 64 };
+  const vit = full
+    ? {
+      imageSize: 224,
+      patchSize: 16,
+      numLayers: 12,
+      ...(name === "bcos_vitc_s_16"
+        ? { numHeads: 6, hiddenDim: 384, mlpDim: 1536 }
+        : { numHeads: 12, hiddenDim: 768, mlpDim: 3072 }),
+    }
+    : { imageSize: 28, patchSize: 4, numLayers: 2, numHeads: 2, hiddenDim: 32, mlpDim: 64 };
   if (bcos) {
     const net = new BcosVisionTransformer({ ...vit, numClasses: 0, inChannels, seed });
     return {

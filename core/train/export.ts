@@ -9,7 +9,8 @@
 import { atomicWriteTextFile } from "../io/atomic_write.ts";
 import { readSafetensors, writeSafetensors } from "../io/safetensors.ts";
 import type { Module } from "../nn/module.ts";
-import { type ArchConfig, type Backbone, buildBackbone } from "./arch.ts";
+import { readWeights } from "../io/weights.ts";
+import { type ArchConfig, type ArchName, type Backbone, buildBackbone } from "./arch.ts";
 import { readStateDict } from "./readback.ts";
 
 /** What `backbone.json` records. */
@@ -134,4 +135,71 @@ export async function randomBackbone(arch: ArchConfig): Promise<LoadedBackbone> 
     run: {},
   };
   return { backbone, record, hash: await sha256Hex(`random:${JSON.stringify(backbone.config)}`) };
+}
+
+/** Wrapper prefixes of released checkpoints, stripped (each at most once, in this order) on import. */
+export const CHECKPOINT_PREFIXES: readonly string[] = [
+  "module.",
+  "encoder_q.",
+  "base_encoder.",
+  "online_network.",
+  "backbone.",
+];
+
+/**
+ * Imports pre-trained weights as an exported backbone in `outDir` (`backbone.safetensors` +
+ * `backbone.json`, as {@link saveBackbone} writes them). `source` is either a run directory of
+ * `tasks/pretrain.ts` (its architecture must be `arch`) or a weights file (safetensors or a PyTorch
+ * checkpoint; torchvision / B-cos v2 key names, wrapper prefixes such as `module.encoder_q.` removed).
+ * Keys the headless backbone does not hold (a classifier `fc.*`, projection heads) are dropped and
+ * counted; a missing key or a shape mismatch is an error naming the file and the key.
+ *
+ * @example
+ * ```ts ignore
+ * const rec = await importBackbone("weights/resnet50_mocov2.pth.tar", "resnet50", "mocov2", "runs/moco");
+ * console.log(rec.run.droppedKeys);
+ * ```
+ */
+export async function importBackbone(
+  source: string,
+  arch: ArchName,
+  method: string,
+  outDir: string,
+): Promise<BackboneRecord> {
+  let stat: Deno.FileInfo;
+  try {
+    stat = await Deno.stat(source);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) throw new Error(`checkpoint ${source} does not exist`);
+    throw e;
+  }
+  if (stat.isDirectory) {
+    const { backbone, record } = await loadBackbone(source);
+    try {
+      if (record.arch.name !== arch) {
+        throw new Error(`${source}/backbone.json: architecture '${record.arch.name}', expected '${arch}'`);
+      }
+      return await saveBackbone(outDir, backbone, {
+        method: record.method,
+        imageSize: record.imageSize,
+        run: { ...record.run, importedFrom: source },
+      });
+    } finally {
+      backbone.module.dispose();
+    }
+  }
+  const weights = await readWeights(source, { stripPrefixes: CHECKPOINT_PREFIXES });
+  const backbone = buildBackbone({ name: arch });
+  try {
+    const own = backbone.module.stateDict();
+    const kept = new Map([...weights].filter(([k]) => own.has(k)));
+    backbone.module.loadStateDict(kept, { strict: true, source });
+    return await saveBackbone(outDir, backbone, {
+      method,
+      imageSize: backbone.fixedSize ?? (arch.endsWith("50") ? 224 : 28),
+      run: { importedFrom: source, droppedKeys: weights.size - kept.size },
+    });
+  } finally {
+    backbone.module.dispose();
+  }
 }

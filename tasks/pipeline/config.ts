@@ -79,7 +79,7 @@ const backbone = obj({
   }),
   checkpoint: nullable(str({
     doc:
-      "path of released weights (safetensors / PyTorch); null pre-trains the backbone in the `pretrain` stage",
+      "released weights (safetensors / PyTorch, wrapper prefixes such as `module.encoder_q.` removed, heads dropped) or a `deno task pretrain` run directory; imported by the `pretrain` stage instead of training. null pre-trains",
     nonEmpty: true,
   })),
 }, { doc: "one frozen backbone to probe" });

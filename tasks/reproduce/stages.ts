@@ -10,9 +10,9 @@ import { loadFashionMnist } from "../../core/data/fashion_mnist.ts";
 import { readSafetensorsWithMetadata } from "../../core/io/safetensors.ts";
 import { Probe, type ProbeConfig } from "../../core/models/probes.ts";
 import { bcosEncode } from "../../core/models/bcos_resnet.ts";
-import { loadBackbone } from "../../core/train/export.ts";
+import { importBackbone, loadBackbone } from "../../core/train/export.ts";
 import { ProbedModel } from "../../explainers/probed.ts";
-import { applicableExplainers, type PipelineConfig } from "../pipeline/config.ts";
+import { applicableExplainers, type BackboneArch, type PipelineConfig } from "../pipeline/config.ts";
 import { defineMapStage, defineStage, type Stage } from "../pipeline/stage.ts";
 import { main as pretrainMain } from "../pretrain.ts";
 import { main as probeMain } from "../probe.ts";
@@ -84,7 +84,8 @@ export function buildStages(config: PipelineConfig): Stage[] {
   const d = config.data;
   for (const b of config.backbones) {
     if (b.checkpoint) {
-      throw new Error(`backbone ${b.arch}: loading released checkpoints is not wired into reproduce yet`);
+      stages.push(importStage(b.arch, b.pretraining, b.checkpoint));
+      continue;
     }
     const pretrainConfig = {
       arch: b.arch,
@@ -138,6 +139,7 @@ export function buildStages(config: PipelineConfig): Stage[] {
       deps: [cell.pretrainStage],
       seed: cell.seed,
       run: async (ctx) => {
+        requireFashionMnist(config, cell.stage);
         const args = [
           "--backbone",
           ctx.dep(cell.pretrainStage).dir + "/run",
@@ -199,6 +201,45 @@ export function buildStages(config: PipelineConfig): Stage[] {
     }));
   }
   return stages;
+}
+
+/** Probe training and evaluation read Fashion-MNIST only; other datasets stop with this error. */
+function requireFashionMnist(config: PipelineConfig, stage: string): void {
+  if (config.data.dataset !== "fashion-mnist") {
+    throw new Error(
+      `${stage}: data.dataset '${config.data.dataset}' — probe training and evaluation in reproduce read ` +
+        `Fashion-MNIST only so far; run '--only pretrain' to import the checkpoints`,
+    );
+  }
+}
+
+/**
+ * The `pretrain` stage of a backbone given by a checkpoint: imports it into the stage's `run`
+ * directory. Keyed by the path, size and modification time of the checkpoint (for a run directory,
+ * of its `backbone.safetensors`), so replacing the file imports it again.
+ */
+function importStage(arch: BackboneArch, method: string, checkpoint: string): Stage {
+  return defineStage({
+    name: `pretrain:${arch}.${method}`,
+    config: { arch, method, checkpoint, ...fileStamp(checkpoint) },
+    run: async (ctx) => {
+      await importBackbone(checkpoint, arch, method, ctx.path("run"));
+    },
+  });
+}
+
+function fileStamp(checkpoint: string): { bytes: number; mtime: string | null } {
+  const stat = (path: string) => {
+    try {
+      return Deno.statSync(path);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) throw new Error(`backbones: checkpoint ${path} does not exist`);
+      throw e;
+    }
+  };
+  const info = stat(checkpoint);
+  const file = info.isDirectory ? stat(`${checkpoint}/backbone.safetensors`) : info;
+  return { bytes: file.size, mtime: file.mtime?.toISOString() ?? null };
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -1,4 +1,11 @@
 import assert from "node:assert/strict";
+import { initGpu } from "../../core/gpu/device.ts";
+import "../../core/ops/mod.ts";
+import { readSafetensors, writeSafetensors } from "../../core/io/safetensors.ts";
+import { buildBackbone } from "../../core/train/arch.ts";
+import { readStateDict } from "../../core/train/readback.ts";
+
+await initGpu();
 
 const TASK = new URL("../../tasks/reproduce.ts", import.meta.url).pathname;
 
@@ -66,6 +73,36 @@ Deno.test("reproduce: a micro matrix runs end to end, writes results.json and th
   const second = await run([...MICRO, "--out", out]);
   assert.equal(second.code, 0, second.stderr);
   assert.doesNotMatch(second.stderr, /: start \(/, "every stage is cached on the rerun");
+  await Deno.remove(out, { recursive: true });
+});
+
+Deno.test("reproduce: a backbone given by a checkpoint is imported by its pretrain stage (no training); a missing one names the path", async () => {
+  const out = await Deno.makeTempDir();
+  const src = `${out}/released.safetensors`;
+  const bb = buildBackbone({ name: "resnet_tiny", seed: 5 });
+  const weights = await readStateDict(bb.module.stateDict());
+  bb.module.dispose();
+  await writeSafetensors(src, new Map([...weights].map(([k, t]) => [`module.${k}`, t])));
+  const backbones = (path: string) =>
+    `backbones=[{"arch":"resnet_tiny","pretraining":"byol","checkpoint":"${path}"}]`;
+  const r = await run([...MICRO, "--set", backbones(src), "--only", "pretrain", "--out", out]);
+  assert.equal(r.code, 0, r.stderr);
+  const runs: string[] = [];
+  for await (const kind of Deno.readDir(`${out}/artifacts`)) {
+    for await (const h of Deno.readDir(`${out}/artifacts/${kind.name}`)) {
+      const dir = `${out}/artifacts/${kind.name}/${h.name}/run`;
+      if (await Deno.stat(`${dir}/backbone.json`).catch(() => null)) runs.push(dir);
+    }
+  }
+  assert.equal(runs.length, 1);
+  const record = JSON.parse(await Deno.readTextFile(`${runs[0]}/backbone.json`));
+  assert.equal(record.method, "byol");
+  assert.equal(record.run.importedFrom, src);
+  const imported = await readSafetensors(`${runs[0]}/backbone.safetensors`);
+  for (const [k, t] of weights) assert.deepEqual(imported.get(k)!.data, t.data, k);
+  const missing = await run([...MICRO, "--set", backbones(`${out}/nope.pth`), "--out", out]);
+  assert.notEqual(missing.code, 0);
+  assert.match(missing.stderr, /nope\.pth does not exist/);
   await Deno.remove(out, { recursive: true });
 });
 
