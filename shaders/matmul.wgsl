@@ -252,7 +252,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   textureStore(dst, vec2<u32>(x, y), v);
 }
 
-// @kernel tex_nt
+// @kernel tex
+// The texture-operand matmul: core/ops/matmul.ts splices the `tex_nt` (C = A · Bᵀ) or `tex_nn`
+// (C = A · B) loop section below in place of the `//#loop` line.
+//
 // C = A · Bᵀ from packed textures: A holds rows i, B rows j, both with texels over k (see `pack`).
 // Each thread accumulates a TM x (4 * BN) block of outputs: per texel step along k it loads TM texels
 // of A and 4 * BN of B and takes their dot products. On llvmpipe a texel fetch is far cheaper than a
@@ -293,6 +296,29 @@ fn main(
   let r0 = ((g * G + t % gr) * (WG / WX) + lid / WX) * TM;
   let c0 = ((t / gr) * WX + lid % WX) * (4u * BN);
   let ya = z * m(6u) + r0;
+  //#loop
+  // Epilogue: bias, stores masked to the M x N block.
+  let obase = m(8u) + z * m(9u) + c0;
+  let N1 = N - 1u;
+  //#unroll j BN
+  //#unroll q 4
+  let bias{j}_{q} = bias_at(min(c0 + 4u * {j}u + {q}u, N1));
+  //#end
+  //#end
+  //#unroll i TM
+  if (r0 + {i}u < M) {
+    let o{i} = obase + (r0 + {i}u) * N;
+    //#unroll j BN
+    //#unroll q 4
+    if (c0 + 4u * {j}u + {q}u < N) { out[o{i} + 4u * {j}u + {q}u] = acc{i}_{j}[{q}] + bias{j}_{q}; }
+    //#end
+    //#end
+  }
+  //#end
+}
+
+// @kernel tex_nt
+// Loop of `tex` for C = A · Bᵀ (B packed as rows j).
   let yb = z * m(7u) + c0;
   //#unroll i TM
   //#unroll j BN
@@ -314,61 +340,12 @@ fn main(
     //#end
     //#end
   }
-  // Epilogue: bias, stores masked to the M x N block.
-  let obase = m(8u) + z * m(9u) + c0;
-  let N1 = N - 1u;
-  //#unroll j BN
-  //#unroll q 4
-  let bias{j}_{q} = bias_at(min(c0 + 4u * {j}u + {q}u, N1));
-  //#end
-  //#end
-  //#unroll i TM
-  if (r0 + {i}u < M) {
-    let o{i} = obase + (r0 + {i}u) * N;
-    //#unroll j BN
-    //#unroll q 4
-    if (c0 + 4u * {j}u + {q}u < N) { out[o{i} + 4u * {j}u + {q}u] = acc{i}_{j}[{q}] + bias{j}_{q}; }
-    //#end
-    //#end
-  }
-  //#end
-}
 
 // @kernel tex_nn
 // C = A · B from packed textures: A holds rows i with texels over k, B rows k with texels over j (see
 // `pack`; B's rows are zero-padded to a multiple of 4). Per texel step along k a thread loads TM texels
 // of A and 4 x BN of B and accumulates acc += a.x * b0 + a.y * b1 + a.z * b2 + a.w * b3 on vec4s of
 // outputs. Otherwise as `tex_nt` (same meta).
-fn bias_at(j: u32) -> f32 {
-  if (m(11u) != 0u) { return bias[j]; }
-  return 0.0;
-}
-
-@compute @workgroup_size(WG)
-fn main(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  let M = m(0u);
-  let N = m(1u);
-  let K4 = m(2u);
-  let wgN = m(3u);
-  let wgMN = m(4u);
-  let WX = m(10u);
-  let w = wid.x + wid.y * nwg.x;
-  let z = w / wgMN;
-  if (z >= m(5u)) { return; }
-  let tile = w % wgMN;
-  // Workgroups walk groups of G row tiles column by column, so that consecutive ones share B's
-  // columns and the group's rows of A stay in cache.
-  let G = m(12u);
-  let g = tile / (G * wgN);
-  let gr = min(G, wgMN / wgN - g * G);
-  let t = tile % (G * wgN);
-  let r0 = ((g * G + t % gr) * (WG / WX) + lid / WX) * TM;
-  let c0 = ((t / gr) * WX + lid % WX) * (4u * BN);
-  let ya = z * m(6u) + r0;
   let yb = z * m(7u);
   let cx = c0 / 4u;
   //#unroll i TM
@@ -391,22 +368,3 @@ fn main(
     //#end
     //#end
   }
-  // Epilogue: bias, stores masked to the M x N block.
-  let obase = m(8u) + z * m(9u) + c0;
-  let N1 = N - 1u;
-  //#unroll j BN
-  //#unroll q 4
-  let bias{j}_{q} = bias_at(min(c0 + 4u * {j}u + {q}u, N1));
-  //#end
-  //#end
-  //#unroll i TM
-  if (r0 + {i}u < M) {
-    let o{i} = obase + (r0 + {i}u) * N;
-    //#unroll j BN
-    //#unroll q 4
-    if (c0 + 4u * {j}u + {q}u < N) { out[o{i} + 4u * {j}u + {q}u] = acc{i}_{j}[{q}] + bias{j}_{q}; }
-    //#end
-    //#end
-  }
-  //#end
-}

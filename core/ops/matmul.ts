@@ -174,9 +174,16 @@ const VEC4: KernelSpec<Vec4Config> = {
   workgroupSize: (c) => c.WGS,
 };
 
-const texNtTemplate = await kernelSource(FILE, "tex_nt");
-const texNnTemplate = await kernelSource(FILE, "tex_nn");
+const texTemplate = await kernelSource(FILE, "tex");
+const texLoops = { nt: await kernelSource(FILE, "tex_nt"), nn: await kernelSource(FILE, "tex_nn") };
 const texSpecs = new Map<string, KernelSpec<TexConfig>>();
+
+/** The `tex` kernel with a loop section (minus the file's shared text) in place of its `//#loop` line. */
+function spliceLoop(loopSection: string): string {
+  const shared = texTemplate.slice(0, texTemplate.indexOf("// The texture-operand matmul"));
+  const loop = loopSection.slice(shared.length);
+  return texTemplate.replace(/^[ \t]*\/\/#loop[^\n]*\n/m, loop.endsWith("\n") ? loop : loop + "\n");
+}
 
 type TexConfig = { TM: number; BN: number };
 type PackConfig = { TR: boolean };
@@ -225,7 +232,7 @@ function texSpec(nt: boolean, tm: number, bn: number): KernelSpec<TexConfig> {
   if (!spec) {
     spec = {
       name: `matmul.tex_${key}`,
-      source: expandUnroll(nt ? texNtTemplate : texNnTemplate, { TM: tm, BN: bn }),
+      source: expandUnroll(spliceLoop(texLoops[nt ? "nt" : "nn"]), { TM: tm, BN: bn }),
       bindings: [
         { name: "A", access: "read", element: "texture_2d<f32>" },
         { name: "B", access: "read", element: "texture_2d<f32>" },
