@@ -9,6 +9,21 @@
 //   y     = |lin| / norm * lin                          (b = 2)
 //         = (|lin / norm| + 1e-6)^(b - 1) * lin        (other b; b = 1 gives lin)
 
+// Sum of v over the workgroup (filter_norm, filter_norm_backward).
+var<workgroup> red: array<f32, WG>;
+
+fn wg_sum(v: f32, lid: u32) -> f32 {
+  red[lid] = v;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s = s >> 1u) {
+    if (lid < s) { red[lid] = red[lid] + red[lid + s]; }
+    workgroupBarrier();
+  }
+  let r = red[0];
+  workgroupBarrier();
+  return r;
+}
+
 // The dynamic scale s and the partial derivatives of y = s * lin: (s, dy/dlin, dy/dnorm).
 fn scale_terms(l: f32, norm: f32, b: f32) -> vec3<f32> {
   if (b == 1.0) { return vec3<f32>(1.0, 1.0, 0.0); }
@@ -193,20 +208,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 // @kernel filter_norm
 // One workgroup per filter row of K elements: w_hat = w / ||w||, and the norm (no epsilon, as B-cos v2).
 // meta: [rows, K]
-var<workgroup> red: array<f32, WG>;
-
-fn wg_sum(v: f32, lid: u32) -> f32 {
-  red[lid] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s = s >> 1u) {
-    if (lid < s) { red[lid] = red[lid] + red[lid + s]; }
-    workgroupBarrier();
-  }
-  let r = red[0];
-  workgroupBarrier();
-  return r;
-}
-
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>,
         @builtin(num_workgroups) nwg: vec3<u32>) {
@@ -226,20 +227,6 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
 // @kernel filter_norm_backward
 // dw = (g - w_hat * <g, w_hat>) / ||w|| per filter row.
 // meta: [rows, K]
-var<workgroup> red: array<f32, WG>;
-
-fn wg_sum(v: f32, lid: u32) -> f32 {
-  red[lid] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s = s >> 1u) {
-    if (lid < s) { red[lid] = red[lid] + red[lid + s]; }
-    workgroupBarrier();
-  }
-  let r = red[0];
-  workgroupBarrier();
-  return r;
-}
-
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>,
         @builtin(num_workgroups) nwg: vec3<u32>) {
