@@ -85,6 +85,22 @@ export function eligibleByClass(
   return out;
 }
 
+/** {@link buildGrids} found fewer confidently classified classes than a grid has cells. */
+export class TooFewClassesError extends Error {
+  /**
+   * @param message what was missing
+   * @example
+   * ```ts
+   * import { TooFewClassesError } from "./grid.ts";
+   * console.log(new TooFewClassesError("x").name); // TooFewClassesError
+   * ```
+   */
+  constructor(message: string) {
+    super(message);
+    this.name = "TooFewClassesError";
+  }
+}
+
 /**
  * Builds `count` n x n grids with distinct classes per grid. Within a run an image is reused only when its
  * class has no unused eligible image left. Throws when fewer than n*n classes have an eligible image.
@@ -119,7 +135,7 @@ export function buildGrids(pool: GridPool, opts: GridOptions): Grid[] {
   const eligible = eligibleByClass(pool, numClasses, threshold);
   const classes = eligible.map((l, k) => (l.length ? k : -1)).filter((k) => k >= 0);
   if (classes.length < n * n) {
-    throw new Error(
+    throw new TooFewClassesError(
       `buildGrids: only ${classes.length} classes have images with confidence >= ${threshold}; ` +
         `a ${n}x${n} grid needs ${n * n}`,
     );

@@ -11,7 +11,7 @@
  * @module
  */
 import type { FashionMnist } from "../../core/data/fashion_mnist.ts";
-import { buildGrids } from "../../core/data/grid.ts";
+import { buildGrids, TooFewClassesError } from "../../core/data/grid.ts";
 import { makeScenes } from "../../core/data/scenes.ts";
 import type { HostTensor } from "../../core/host_tensor.ts";
 import type { Module } from "../../core/nn/module.ts";
@@ -201,7 +201,8 @@ export async function evaluatePair(
         },
         { count: ev.gridpg.grids, n: size, threshold: ev.gridpg.minConfidence, seed },
       );
-    } catch {
+    } catch (e) {
+      if (!(e instanceof TooFewClassesError)) throw e;
       result.gridpg[key] = null; // too few confident classes for this grid size
       continue;
     }

@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { buildGrids, eligibleByClass, type GridPool, loadGrids, saveGrids } from "../../../core/data/grid.ts";
+import {
+  buildGrids,
+  eligibleByClass,
+  type GridPool,
+  loadGrids,
+  saveGrids,
+  TooFewClassesError,
+} from "../../../core/data/grid.ts";
 
 /** 12 images of 3x4x5 (value = image index / 20), classes i % 6, confidence varies. */
 function pool(): GridPool {
@@ -49,6 +56,7 @@ Deno.test("buildGrids: distinct classes per grid, each cell confident and correc
     /only 5 classes have images with confidence >= 0.95; a 3x3 grid needs 9/,
   );
   assert.throws(() => buildGrids(p, { count: 1, threshold: 0.999 }), /only 0 classes/);
+  assert.throws(() => buildGrids(p, { count: 1, threshold: 0.999 }), TooFewClassesError);
 });
 
 Deno.test("saveGrids / loadGrids round trip (8-bit PNGs + manifest.json), errors name the files", async () => {
