@@ -15,6 +15,7 @@ import { fashionImageSet, ViewBatcher } from "../core/train/data.ts";
 import { predict } from "../core/train/evaluate.ts";
 import { saveBackbone } from "../core/train/export.ts";
 import { trainLoop } from "../core/train/loop.ts";
+import { writeLossCurve } from "../core/train/loss_curve.ts";
 import {
   buildPretrainMethod,
   METHOD_NAMES,
@@ -32,7 +33,7 @@ import { choiceFlag, intFlag, intListFlag, numberFlag } from "./train/args.ts";
 const HELP = `deno run -A tasks/pretrain.ts --method M --arch A --epochs N --out DIR [options]
 
 Pre-trains a backbone on Fashion-MNIST and exports it to DIR (backbone.safetensors, backbone.json,
-history.json, result.json; checkpoints in DIR/checkpoints). Ctrl-C saves a checkpoint and exits 130.
+history.json, result.json, loss.png; checkpoints in DIR/checkpoints). Ctrl-C saves a checkpoint and exits 130.
 
   --method M        ${METHOD_NAMES.join(" | ")}
   --arch A          ${FASHION_ARCH_NAMES.join(" | ")}
@@ -215,6 +216,7 @@ export async function main(args: string[]): Promise<number> {
     head: m instanceof SupervisedMethod ? m.head : undefined,
   });
   await atomicWriteTextFile(`${out}/result.json`, JSON.stringify(summary, null, 2) + "\n");
+  await writeLossCurve(`${out}/loss.png`, result.history, `${method} ${archName}: training loss`);
   const acc = summary.testAccuracy === undefined
     ? ""
     : `, test accuracy ${((summary.testAccuracy as number) * 100).toFixed(2)}%`;

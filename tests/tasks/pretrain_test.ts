@@ -111,6 +111,7 @@ Deno.test("pretrain: Ctrl-C checkpoints and exits 130; --resume finishes, export
     assert.ok((await Deno.stat(`${tmp}/classifier.safetensors`)).size > 0);
     const history = JSON.parse(await Deno.readTextFile(`${tmp}/history.json`));
     assert.equal(history.losses.length, 12);
+    assert.ok((await Deno.stat(`${tmp}/loss.png`)).size > 0, "the loss curve is drawn");
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }
