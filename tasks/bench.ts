@@ -1,8 +1,9 @@
 /**
  * `deno task bench [--only GROUP] [--repeat N] [--json]`: prints the adapter (name and fallback flag),
  * then milliseconds and GFLOP/s of the registered bench groups: `matmul` (square 512, 1024, 2048,
- * and `matmul.tB` at 1024 with the second operand stored transposed, as `linear` has it), `conv` (conv2d forward / backward to data / backward to weights at ResNet-50 layer shapes,
- * batch 2), `explainers` (images per second of each explainer on a small ResNet), plus any group
+ * and `matmul.tB` at 1024 with the second operand stored transposed, as `linear` has it), `conv`
+ * (conv2d forward / backward to data / backward to weights at ResNet-50 layer shapes, batch 2),
+ * `explainers` (images per second of each explainer on a small ResNet), plus any group
  * another module under `tasks/bench/` registers with `registerBench`.
  *
  * Each row warms up once, then records N iterations back to back and waits for the queue once, so no
