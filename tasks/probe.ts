@@ -1,6 +1,7 @@
 /**
  * `deno run -A tasks/probe.ts`: trains a probe on a frozen backbone's cached features (Fashion-MNIST,
- * or multi-object Fashion-MNIST scenes with `--multilabel`) and reports test accuracy (or F1).
+ * multi-object Fashion-MNIST scenes with `--multilabel`, or image files: ImageNet in ImageFolder
+ * layout, VOC 2007 and COCO 2014 with `--dataset`) and reports test accuracy (or F1).
  *
  * @module
  */
@@ -15,6 +16,9 @@ import { viewTransform } from "../core/train/augment.ts";
 import { fashionImageSet, type ImageSet, sceneImageSet, ViewBatcher } from "../core/train/data.ts";
 import { loadBackbone, type LoadedBackbone, randomBackbone } from "../core/train/export.ts";
 import { cachedFeatures, featureSet } from "../core/train/features.ts";
+import { type EvalSet, writeEvalSet } from "../core/train/eval_set.ts";
+import { FOLDER_DATASETS, type FolderDataset } from "../core/train/folder_data.ts";
+import { folderProbeSets } from "../core/train/folder_probe_data.ts";
 import { trainLoop } from "../core/train/loop.ts";
 import { evaluateProbe, PROBE_NAMES, ProbeMethod } from "../core/train/probe.ts";
 import { readStateDict } from "../core/train/readback.ts";
@@ -27,6 +31,8 @@ const HELP =
 Trains a probe on frozen backbone features and reports test accuracy (multi-label: F1). Features
 are computed once (backbone in eval mode) and cached, keyed by the backbone weights and the data.
 Writes DIR/result.json, DIR/probe.safetensors, DIR/history.json; checkpoints in DIR/checkpoints.
+On image-file datasets also DIR/eval_set.json and DIR/test_logits.safetensors (the scored test images
+and the probe's logits on them, read by the reproduce pipeline's explain stage).
 
   --backbone DIR    a run directory of tasks/pretrain.ts, or 'random' (untrained; needs --arch)
   --arch A          architecture of a random backbone: ${FASHION_ARCH_NAMES.join(" | ")}
@@ -36,10 +42,17 @@ Writes DIR/result.json, DIR/probe.safetensors, DIR/history.json; checkpoints in 
   --loss L          ce | bce (BCE: off-labels 1/C; multi-label: plain 0/1 targets)
   --epochs N        epochs over the training features
   --out DIR         output directory
+  --dataset D       fashion-mnist (default) | imagenet | voc2007 | coco2014; the last three are read
+                    from --data-dir (ImageNet: ImageFolder train/ and val/; VOC: trainval / test;
+                    COCO: train2014 / val2014); VOC and COCO are multi-label (BCE, F1)
+  --image-size S    input side for imagenet / voc2007 / coco2014 (default 224): ImageNet images are
+                    resized to S*256/224 and centre-cropped to S, VOC / COCO resized to S x S; RGB,
+                    ImageNet mean/std for conventional backbones, [rgb, 1-rgb] for B-cos ones, gray
+                    for 1-channel backbones
   --multilabel      multi-object Fashion-MNIST scenes, multi-label BCE, F1
   --resume          continue the probe run in DIR
-  --limit N         training images (default 10000)
-  --test-limit N    test images (default 10000)
+  --limit N         training images (default 10000; image-file datasets: all, else a fixed subset)
+  --test-limit N    test images (default 10000; image-file datasets: all, else a fixed subset)
   --scenes N        training scenes with --multilabel (default 1000)
   --test-scenes N   test scenes with --multilabel (default 300)
   --scene-size S    scene side in pixels (default 84)
@@ -48,7 +61,7 @@ Writes DIR/result.json, DIR/probe.safetensors, DIR/history.json; checkpoints in 
   --hidden H        hidden width of MLP probes (default 256)
   --seed S          seed of the probe, data order and random backbone (default 0)
   --cache-dir DIR   feature cache (default: <backbone>/features, or <out>/features for random)
-  --data-dir DIR    directory holding the Fashion-MNIST files
+  --data-dir DIR    directory holding the Fashion-MNIST files, or the root of an image-file dataset
   --json            print the result as one JSON line on stdout
   --help            this text`;
 
@@ -74,6 +87,8 @@ export async function main(args: string[]): Promise<number> {
         loss: { type: "string" },
         epochs: { type: "string" },
         out: { type: "string" },
+        dataset: { type: "string" },
+        "image-size": { type: "string" },
         multilabel: { type: "boolean", default: false },
         resume: { type: "boolean", default: false },
         limit: { type: "string" },
@@ -104,11 +119,26 @@ export async function main(args: string[]): Promise<number> {
   const epochs = intFlag("epochs", values.epochs, 1);
   if (!values.out) throw new UsageError("--out is required");
   const out = values.out;
-  const multi = values.multilabel;
-  if (multi && loss === "ce") throw new UsageError("--multilabel needs --loss bce");
+  const dataset = values.dataset === undefined
+    ? "fashion-mnist"
+    : choiceFlag("dataset", values.dataset, ["fashion-mnist", ...FOLDER_DATASETS] as const);
+  const folder: FolderDataset | null = dataset === "fashion-mnist" ? null : dataset;
+  if (folder && values.multilabel) {
+    throw new UsageError(
+      "--multilabel is for Fashion-MNIST scenes; voc2007 and coco2014 are multi-label already",
+    );
+  }
+  const multi = values.multilabel || folder === "voc2007" || folder === "coco2014";
+  if (values.multilabel && loss === "ce") throw new UsageError("--multilabel needs --loss bce");
+  if (multi && loss === "ce") throw new UsageError(`--dataset ${folder} is multi-label and needs --loss bce`);
+  if (folder && !values["data-dir"]) throw new UsageError(`--dataset ${folder} needs --data-dir (its root)`);
+  if (!folder && values["image-size"] !== undefined) {
+    throw new UsageError("--image-size applies to --dataset imagenet, voc2007 and coco2014");
+  }
+  const imageSize = intFlag("image-size", values["image-size"], 8, 224);
   const seed = intFlag("seed", values.seed, 0, 0);
-  const limit = intFlag("limit", values.limit, 1, 10000);
-  const testLimit = intFlag("test-limit", values["test-limit"], 1, 10000);
+  const limit = intFlag("limit", values.limit, 1, folder ? 0 : 10000);
+  const testLimit = intFlag("test-limit", values["test-limit"], 1, folder ? 0 : 10000);
   const scenes = intFlag("scenes", values.scenes, 1, 1000);
   const testScenes = intFlag("test-scenes", values["test-scenes"], 1, 300);
   const sceneSize = intFlag("scene-size", values["scene-size"], 28, 84);
@@ -144,8 +174,6 @@ export async function main(args: string[]): Promise<number> {
     const key = { dataset: "fashion-mnist-scenes", split, limit: n, encoding, ...sceneOpts };
     return [sceneImageSet(makeScenes(fm, sceneOpts)), key];
   };
-  const [trainImages, trainKey] = await sets("train", limit, scenes);
-  const [testImages, testKey] = await sets("test", testLimit, testScenes);
   const feats = async (set: ImageSet, dataKey: Record<string, unknown>) => {
     const r = await cachedFeatures({
       cacheDir,
@@ -158,8 +186,35 @@ export async function main(args: string[]): Promise<number> {
     console.error(`probe: features ${r.hit ? "from cache" : "computed"} ${r.path} [${r.features.shape}]`);
     return featureSet(r.features, set);
   };
-  const trainSet = await feats(trainImages, trainKey);
-  const testSet = await feats(testImages, testKey);
+  let trainSet: ImageSet, testSet: ImageSet, trainKey: Record<string, unknown>;
+  let evalSet: EvalSet | null = null;
+  if (folder) {
+    const f = await folderProbeSets({
+      dataset: folder,
+      root: dataDir!,
+      imageSize,
+      limit,
+      testLimit,
+      loaded,
+      cacheDir,
+    });
+    ({ train: trainSet, test: testSet, trainKey } = f);
+    evalSet = {
+      dataset: folder,
+      root: dataDir!,
+      imageSize,
+      encoding: f.encoding,
+      classes: f.classes,
+      multiLabel: f.multiLabel,
+      samples: f.testSamples,
+    };
+  } else {
+    const [trainImages, trainImagesKey] = await sets("train", limit, scenes);
+    const [testImages, testKey] = await sets("test", testLimit, testScenes);
+    trainSet = await feats(trainImages, trainImagesKey);
+    testSet = await feats(testImages, testKey);
+    trainKey = trainImagesKey;
+  }
   bb.module.dispose();
 
   const tokens = trainSet.itemShape[2] === 1 && bb.fixedSize !== null;
@@ -217,6 +272,8 @@ export async function main(args: string[]): Promise<number> {
     backbone: values.backbone,
     backboneMethod: loaded.record.method,
     arch: loaded.record.arch,
+    dataset,
+    imageSize: folder ? imageSize : 28,
     probe,
     loss,
     multilabel: multi,
@@ -233,6 +290,7 @@ export async function main(args: string[]): Promise<number> {
   await writeSafetensors(`${out}/probe.safetensors`, await readStateDict(method.probe.stateDict()), {
     probe: JSON.stringify(method.probe.config),
   });
+  if (evalSet) await writeEvalSet(out, evalSet, scores.logits);
   await atomicWriteTextFile(`${out}/result.json`, JSON.stringify(summary, null, 2) + "\n");
   const score = multi
     ? `micro F1 ${(scores.microF1! * 100).toFixed(2)}%, macro F1 ${(scores.macroF1! * 100).toFixed(2)}%`

@@ -17,7 +17,10 @@
  * The full-size networks are built for loading released checkpoints (`importBackbone`); training them
  * needs a GPU server.
  *
- * `widths` and `layers` overrides apply to the ResNets.
+ * `widths` and `layers` overrides apply to the ResNets. `inChannels` overrides the input channels of the
+ * conventional small networks (1 by default, gray Fashion-MNIST): 3 makes `resnet_tiny` & co. read RGB
+ * images (ImageNet-format data); B-cos networks always take the 6-channel encoding and the full-size
+ * conventional ones 3 channels, so other values are rejected there.
  *
  * @module
  */
@@ -59,6 +62,8 @@ export interface ArchConfig {
   widths?: number[];
   /** ResNet blocks per stage (overrides the preset). */
   layers?: number[];
+  /** Input channels of a conventional small network (default 1; see the module docs). */
+  inChannels?: number;
   /** Initialisation seed. */
   seed?: number;
 }
@@ -96,6 +101,19 @@ export function isBcosArch(name: ArchName): boolean {
   return name.startsWith("bcos_");
 }
 
+function inputChannels(config: ArchConfig, bcos: boolean, full: boolean): number {
+  const fixed = bcos ? 6 : full ? 3 : null;
+  const wanted = config.inChannels;
+  if (wanted === undefined) return fixed ?? 1;
+  if (!Number.isInteger(wanted) || wanted < 1) {
+    throw new RangeError(`${config.name}: inChannels must be a positive integer, got ${wanted}`);
+  }
+  if (fixed !== null && wanted !== fixed) {
+    throw new RangeError(`${config.name}: inChannels is fixed at ${fixed}, got ${wanted}`);
+  }
+  return wanted;
+}
+
 /**
  * Builds a headless backbone from a preset.
  *
@@ -113,7 +131,7 @@ export function buildBackbone(config: ArchConfig): Backbone {
   }
   const bcos = isBcosArch(name);
   const full = name.endsWith("50") || name.endsWith("_16");
-  const inChannels = bcos ? 6 : full ? 3 : 1;
+  const inChannels = inputChannels(config, bcos, full);
   if (name.includes("resnet")) {
     const tiny = name.endsWith("tiny");
     const widths = config.widths ?? (full ? [64, 128, 256, 512] : tiny ? [8, 16, 32] : [8, 16, 32, 64]);

@@ -1,7 +1,8 @@
 /**
  * Gathers the finished stages' artifacts into results.json runs: one record per (probe cell,
  * explainer) with the probe's accuracy and the explainer's metrics (a record with `explainer: null`
- * when a backbone has no applicable explainer).
+ * when a backbone has no applicable explainer); and for each VOC / COCO entry, one record per (BCE
+ * cell, explainer) with `dataset` set to it, the multi-label probe's micro F1 and the EPG.
  *
  * @module
  */
@@ -10,6 +11,7 @@ import type { PipelineResult } from "../pipeline/runner.ts";
 import type { PipelineConfig } from "../pipeline/config.ts";
 import type { PairMetrics } from "./evaluate.ts";
 import { probeCells } from "./stages.ts";
+import { fileMultiLabel } from "./multilabel_stages.ts";
 
 async function readJson<T>(path: string): Promise<T | null> {
   try {
@@ -53,6 +55,33 @@ export async function collectRuns(config: PipelineConfig, run: PipelineResult): 
     }
     for (const [explainer, m] of Object.entries(metrics)) {
       runs.push({ ...key, explainer, metrics: { accuracy, ...m } });
+    }
+  }
+  for (const m of fileMultiLabel(config)) {
+    for (const cell of probeCells(config).filter((c) => c.loss === "bce")) {
+      const rest = cell.stage.slice("probe:".length);
+      const probeDir = run.dirs.get(`probe:${m.dataset}.${rest}`);
+      const result = probeDir ? await readJson<{ microF1?: number }>(`${probeDir}/run/result.json`) : null;
+      const f1 = result?.microF1 == null ? null : 100 * result.microF1;
+      const key = {
+        dataset: m.dataset,
+        arch: cell.arch,
+        pretraining: cell.pretraining,
+        probe: cell.probe,
+        loss: cell.loss,
+        seed: cell.seed,
+      };
+      const explainDir = run.dirs.get(`explain:${m.dataset}.${rest}`);
+      const metrics = explainDir
+        ? await readJson<Record<string, { epg: PairMetrics["epg"] }>>(`${explainDir}/metrics.json`)
+        : null;
+      if (!metrics || Object.keys(metrics).length === 0) {
+        runs.push({ ...key, explainer: null, metrics: { f1 } });
+        continue;
+      }
+      for (const [explainer, e] of Object.entries(metrics)) {
+        runs.push({ ...key, explainer, metrics: { f1, epg: e.epg } });
+      }
     }
   }
   return runs;

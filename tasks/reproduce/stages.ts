@@ -1,24 +1,24 @@
 /**
  * The reproduce pipeline's stages for a preset: `pretrain:<arch>.<method>` (tasks/pretrain.ts into the
  * stage's artifact directory), `probe:<arch>.<method>.<probe>.<loss>.s<seed>` (tasks/probe.ts on that
- * backbone), and `explain:<probe stage>` (a map stage over the applicable explainers, so `--shard i/n`
- * splits explainers across shards), each keyed by a hash of its configuration.
+ * backbone, on Fashion-MNIST or ImageNet-format files), and `explain:<probe stage>` (a map stage over
+ * the applicable explainers, so `--shard i/n` splits explainers across shards), each keyed by a hash of
+ * its configuration. For each `voc2007` / `coco2014` entry of `data.multiLabel`, every BCE cell also
+ * gets `probe:<dataset>.<cell>` (a multi-label BCE probe on that dataset, F1) and
+ * `explain:<dataset>.<cell>` (EPG on its test images with their boxes); CE cells have no multi-label
+ * counterpart (multi-label probes are trained with BCE only).
  *
  * @module
  */
-import { loadFashionMnist } from "../../core/data/fashion_mnist.ts";
-import { readSafetensorsWithMetadata } from "../../core/io/safetensors.ts";
-import { Probe, type ProbeConfig } from "../../core/models/probes.ts";
-import { bcosEncode } from "../../core/models/bcos_resnet.ts";
-import { importBackbone, loadBackbone } from "../../core/train/export.ts";
-import { ProbedModel } from "../../explainers/probed.ts";
+import { importBackbone } from "../../core/train/export.ts";
 import { applicableExplainers, type BackboneArch, type PipelineConfig } from "../pipeline/config.ts";
 import { defineMapStage, defineStage, type Stage } from "../pipeline/stage.ts";
 import { main as pretrainMain } from "../pretrain.ts";
 import { main as probeMain } from "../probe.ts";
-import { type Encode, evaluatePair } from "./evaluate.ts";
-import { concat } from "../../core/ops/layout.ts";
+import { evaluatePair } from "./evaluate.ts";
 import type { Json } from "../pipeline/canonical.ts";
+import { loadProbed } from "./load_probed.ts";
+import { checkSupported, multiLabelStages } from "./multilabel_stages.ts";
 
 /** One trained probe of the matrix. */
 export interface ProbeCell {
@@ -80,6 +80,7 @@ async function runTask(
  * ```
  */
 export function buildStages(config: PipelineConfig): Stage[] {
+  checkSupported(config);
   const stages: Stage[] = [];
   const d = config.data;
   for (const b of config.backbones) {
@@ -132,6 +133,8 @@ export function buildStages(config: PipelineConfig): Stage[] {
       ...config.probe,
       trainLimit: d.trainLimit,
       testLimit: d.testLimit,
+      // (Fashion-MNIST keys stay as they were, so finished Fashion-MNIST runs keep their artifacts)
+      ...(d.dataset === "fashion-mnist" ? {} : { dataset: d.dataset, root: d.root, imageSize: d.imageSize }),
     } as unknown as Json;
     stages.push(defineStage({
       name: cell.stage,
@@ -139,7 +142,6 @@ export function buildStages(config: PipelineConfig): Stage[] {
       deps: [cell.pretrainStage],
       seed: cell.seed,
       run: async (ctx) => {
-        requireFashionMnist(config, cell.stage);
         const args = [
           "--backbone",
           ctx.dep(cell.pretrainStage).dir + "/run",
@@ -161,9 +163,11 @@ export function buildStages(config: PipelineConfig): Stage[] {
           String(config.probe.hidden),
           "--cache-dir",
           ctx.path("features"),
-          "--test-limit",
-          String(d.testLimit || 10000),
         ];
+        if (d.dataset === "imagenet") {
+          args.push("--dataset", "imagenet", "--image-size", String(d.imageSize));
+          if (d.testLimit > 0) args.push("--test-limit", String(d.testLimit));
+        } else args.push("--test-limit", String(d.testLimit || 10000));
         if (d.trainLimit > 0) args.push("--limit", String(d.trainLimit));
         if (d.root) args.push("--data-dir", d.root);
         if (await exists(ctx.path("run", "checkpoints"))) args.push("--resume");
@@ -193,6 +197,7 @@ export function buildStages(config: PipelineConfig): Stage[] {
           return await evaluatePair(explainer, run, config, cell.seed) as unknown as Json;
         } finally {
           run.model.dispose();
+          run.data.close();
         }
       },
       finalize: async (ctx, results, keys) => {
@@ -200,17 +205,8 @@ export function buildStages(config: PipelineConfig): Stage[] {
       },
     }));
   }
+  stages.push(...multiLabelStages(config, probeCells(config), runTask, exists));
   return stages;
-}
-
-/** Probe training and evaluation read Fashion-MNIST only; other datasets stop with this error. */
-function requireFashionMnist(config: PipelineConfig, stage: string): void {
-  if (config.data.dataset !== "fashion-mnist") {
-    throw new Error(
-      `${stage}: data.dataset '${config.data.dataset}' — probe training and evaluation in reproduce read ` +
-        `Fashion-MNIST only so far; run '--only pretrain' to import the checkpoints`,
-    );
-  }
 }
 
 /**
@@ -249,22 +245,4 @@ async function exists(path: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-/** Backbone + trained probe as one model, with the backbone's input encoding and the test split. */
-async function loadProbed(backboneDir: string, probeDir: string, loss: "ce" | "bce", config: PipelineConfig) {
-  const { backbone } = await loadBackbone(backboneDir);
-  const { tensors, metadata } = await readSafetensorsWithMetadata(`${probeDir}/probe.safetensors`);
-  const probe = new Probe(JSON.parse(metadata.probe) as ProbeConfig);
-  probe.loadStateDict(tensors, { source: `${probeDir}/probe.safetensors` });
-  const model = new ProbedModel(backbone.module, probe).eval();
-  const encode: Encode = backbone.bcos
-    ? (x) => bcosEncode(x.shape[1] === 1 ? concat([x, x, x], 1) : x)
-    : (x) => x;
-  const test = await loadFashionMnist({
-    split: "test",
-    limit: config.data.testLimit || undefined,
-    dir: config.data.root ?? undefined,
-  });
-  return { model, encode, loss, test };
 }
