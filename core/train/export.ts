@@ -150,7 +150,8 @@ export const CHECKPOINT_PREFIXES: readonly string[] = [
  * Imports pre-trained weights as an exported backbone in `outDir` (`backbone.safetensors` +
  * `backbone.json`, as {@link saveBackbone} writes them). `source` is either a run directory of
  * `tasks/pretrain.ts` (its architecture must be `arch`) or a weights file (safetensors or a PyTorch
- * checkpoint; torchvision / B-cos v2 key names, wrapper prefixes such as `module.encoder_q.` removed).
+ * checkpoint; torchvision / B-cos v2 key names, wrapper prefixes such as `module.encoder_q.` removed;
+ * a small conventional network takes the input channels of the checkpoint's first layer).
  * Keys the headless backbone does not hold (a classifier `fc.*`, projection heads) are dropped and
  * counted; a missing key or a shape mismatch is an error naming the file and the key.
  *
@@ -189,7 +190,12 @@ export async function importBackbone(
     }
   }
   const weights = await readWeights(source, { stripPrefixes: CHECKPOINT_PREFIXES });
-  const backbone = buildBackbone({ name: arch });
+  // A small conventional network reads as many channels as the checkpoint's first layer takes.
+  const first = weights.get("conv1.weight") ?? weights.get("conv_proj.weight");
+  const small = /_(small|tiny)$/.test(arch) && !arch.startsWith("bcos_");
+  const backbone = buildBackbone(
+    small && first ? { name: arch, inChannels: first.shape[1] } : { name: arch },
+  );
   try {
     const own = backbone.module.stateDict();
     const kept = new Map([...weights].filter(([k]) => own.has(k)));

@@ -314,7 +314,10 @@ export const CONFIG_SCHEMA: Schema<PipelineConfig> = obj({
       order: oneOf(["lerf", "morf"] as const, {
         doc: "least relevant first (the paper) or most relevant first",
       }),
-      replacement: num({ doc: "value written into deleted pixels (in the model's input space)" }),
+      replacement: num({
+        doc:
+          "value written into deleted pixels, in image space ([0, 1], before normalisation or B-cos encoding)",
+      }),
     }, { doc: "pixel deletion" }),
     complexity: obj({
       images: count("maps scored by Gini and entropy", 0),

@@ -55,11 +55,11 @@ Deno.test("importBackbone: a missing key, a wrong shape and a wrong architecture
       /missing\.safetensors.*missing keys: layer2\.0\.conv1\.weight/,
     );
     const wrong = new Map(weights);
-    wrong.set("conv1.weight", { shape: [8, 3, 3, 3], data: new Float32Array(216) });
+    wrong.set("conv1.weight", { shape: [8, 1, 5, 5], data: new Float32Array(200) });
     await writeSafetensors(`${tmp}/wrong.safetensors`, wrong);
     await assert.rejects(
       importBackbone(`${tmp}/wrong.safetensors`, "resnet_small", "byol", `${tmp}/b`),
-      /wrong\.safetensors: key 'conv1\.weight' has shape \[8,3,3,3\], the model expects \[8,1,3,3\]/,
+      /wrong\.safetensors: key 'conv1\.weight' has shape \[8,1,5,5\], the model expects \[8,1,3,3\]/,
     );
     await assert.rejects(
       importBackbone(`${tmp}/nothing.pth`, "resnet_small", "byol", `${tmp}/c`),
@@ -77,6 +77,24 @@ Deno.test("importBackbone: a missing key, a wrong shape and a wrong architecture
       Deno.errors.NotFound,
       "nothing is written on failure",
     );
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
+
+Deno.test("importBackbone: a small conventional network takes the checkpoint's input channels (RGB resnet_tiny)", async () => {
+  const tmp = await Deno.makeTempDir();
+  try {
+    const bb = buildBackbone({ name: "resnet_tiny", inChannels: 3, seed: 4 });
+    const weights = await readStateDict(bb.module.stateDict());
+    bb.module.dispose();
+    await writeSafetensors(`${tmp}/rgb.safetensors`, weights);
+    const rec = await importBackbone(`${tmp}/rgb.safetensors`, "resnet_tiny", "supervised", `${tmp}/run`);
+    assert.equal(rec.inChannels, 3);
+    const loaded = await loadBackbone(`${tmp}/run`);
+    assert.equal(loaded.backbone.inChannels, 3);
+    loaded.backbone.module.dispose();
+    assertSameWeights(await readSafetensors(`${tmp}/run/backbone.safetensors`), weights);
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }
