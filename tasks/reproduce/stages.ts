@@ -26,10 +26,15 @@ export interface ProbeCell {
   stage: string;
   /** Stage name of its backbone. */
   pretrainStage: string;
+  /** Backbone architecture. */
   arch: string;
+  /** Pre-training paradigm of the backbone. */
   pretraining: string;
+  /** Probe head. */
   probe: string;
+  /** Probe loss. */
   loss: "ce" | "bce";
+  /** Seed of the probe. */
   seed: number;
   /** Explainers applicable to the backbone. */
   explainers: string[];
