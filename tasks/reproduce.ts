@@ -1,7 +1,8 @@
 /**
  * `deno task reproduce [--preset smoke|fmnist|paper|FILE] [flags]`: the paper's experiment matrix end to
- * end. Stages (pre-train, train probes, explain + evaluate) write artifacts keyed by a hash of their
- * configuration under `<out>/artifacts/`; a rerun skips finished stages and an interrupted run resumes.
+ * end. Stages (pre-train, train probes, explain + evaluate, then the report's qualitative maps and Figure
+ * 4's equivalent probes) write artifacts keyed by a hash of their configuration under `<out>/artifacts/`;
+ * a rerun skips finished stages and an interrupted run resumes.
  * When every stage is done, `<out>/results.json`, `<out>/report.md`, `<out>/tables/*.csv` and
  * `<out>/figures/*.png` are written.
  *
@@ -16,6 +17,7 @@ import { writeReport } from "./report/report.ts";
 import { RESULTS_FORMAT, writeResults } from "./report/results.ts";
 import { runMain, UsageError } from "./cli.ts";
 import { collectRuns } from "./reproduce/collect.ts";
+import { collectExtras } from "./reproduce/collect_extras.ts";
 import { buildStages } from "./reproduce/stages.ts";
 
 const HELP = `deno task reproduce [--preset smoke|fmnist|paper|FILE.json] [flags]
@@ -89,6 +91,7 @@ export async function main(args: string[]): Promise<number> {
       finishedAt: new Date().toISOString(),
     },
     runs: await collectRuns(config, result),
+    ...await collectExtras(config, result),
   });
   const written = await writeReport(results, config.out, {
     resultsDir: config.out,

@@ -13,7 +13,6 @@
  *
  * @module
  */
-import { buildGrids } from "../../core/data/grid.ts";
 import { makeScenes } from "../../core/data/scenes.ts";
 import { attributionEntropy, giniIndex } from "../../metrics/complexity.ts";
 import { deletionCurve, deletionSteps } from "../../metrics/deletion.ts";
@@ -22,6 +21,7 @@ import { gridPG } from "../../metrics/gridpg.ts";
 import type { Box } from "../../metrics/regions.ts";
 import type { PipelineConfig } from "../pipeline/config.ts";
 import { mapsInBatches, probabilities, type ProbedRun } from "./explain_run.ts";
+import { gridBatch, type GridCandidates, gridCandidates } from "./grid_batch.ts";
 
 export { type Encode, explain, type ProbedRun } from "./explain_run.ts";
 
@@ -80,50 +80,14 @@ async function gridpgOf(
   run: ProbedRun,
   config: PipelineConfig,
   size: number,
-  pool: { labels: ArrayLike<number>; confidence: number[]; correct: boolean[] },
+  pool: GridCandidates,
   seed: number,
 ): Promise<number | null> {
-  const d = run.data;
-  const [C, H, W] = d.shape;
-  const ev = config.evaluate.gridpg;
-  let grids;
-  try {
-    // The selection depends on labels, confidences and the seed only: pick with 1-pixel stand-ins,
-    // then load just the chosen images.
-    grids = buildGrids(
-      { images: new Float32Array(d.n), shape: [d.n, 1, 1, 1], ...pool },
-      { count: ev.grids, n: size, threshold: ev.minConfidence, seed },
-    );
-  } catch {
-    return null; // too few confident classes for this grid size
-  }
-  const sources = [...new Set(grids.flatMap((g) => g.sources))];
-  const loaded = (await d.load(sources)).images;
-  const at = new Map(sources.map((s, j) => [s, j]));
-  const cells = size * size, gh = H * size, gw = W * size, per = H * W;
-  const grid = new Float32Array(C * gh * gw);
-  const images = new Float32Array(grids.length * cells * C * gh * gw);
-  const targets: number[] = [];
-  const boxes: Box[] = [];
-  grids.forEach((g, gi) => {
-    g.sources.forEach((src, k) => {
-      const row = Math.floor(k / size), col = k % size, j = at.get(src)!;
-      for (let ch = 0; ch < C; ch++) {
-        for (let y = 0; y < H; y++) {
-          const from = (j * C + ch) * per + y * W;
-          grid.set(loaded.subarray(from, from + W), (ch * gh + row * H + y) * gw + col * W);
-        }
-      }
-    });
-    for (let c = 0; c < cells; c++) {
-      images.set(grid, (gi * cells + c) * C * gh * gw);
-      targets.push(g.classes[c]);
-      const row = Math.floor(c / size), col = c % size;
-      boxes.push({ x0: col * W, y0: row * H, x1: (col + 1) * W, y1: (row + 1) * H });
-    }
-  });
-  const maps = await mapsInBatches(name, run, images, [targets.length, C, gh, gw], targets, config.explain);
-  const r = gridPG(maps, boxes, { smooth: true, kernelSize: ev.smoothing });
+  const batch = await gridBatch(run, config, size, pool, seed);
+  if (!batch) return null;
+  const { images, shape, targets, boxes } = batch;
+  const maps = await mapsInBatches(name, run, images, shape, targets, config.explain);
+  const r = gridPG(maps, boxes, { smooth: true, kernelSize: config.evaluate.gridpg.smoothing });
   return Number.isNaN(r.meanPercent) ? null : r.meanPercent;
 }
 
@@ -213,19 +177,7 @@ export async function evaluatePair(
   config: PipelineConfig,
   seed: number,
 ): Promise<PairMetrics> {
-  const d = run.data;
-  const [C, H, W] = d.shape, K = d.numClasses, n = d.n;
-  const probs = d.probs ?? await probabilities(run, (await d.load(range(n))).images, [n, C, H, W]);
-  const pred = range(n).map((i) => {
-    let best = 0;
-    for (let c = 1; c < K; c++) if (probs[i * K + c] > probs[i * K + best]) best = c;
-    return best;
-  });
-  const pool = {
-    labels: d.labels,
-    confidence: range(n).map((i) => probs[i * K + d.labels[i]]),
-    correct: pred.map((p, i) => p === d.labels[i]),
-  };
+  const { pool } = await gridCandidates(run);
   const result: PairMetrics = { gridpg: {}, epg: null, deletion: null, gini: null, entropy: null };
   for (const size of config.evaluate.gridpg.sizes) {
     result.gridpg[`${size}x${size}`] = await gridpgOf(name, run, config, size, pool, seed);

@@ -6,7 +6,9 @@
  * its configuration. For each `voc2007` / `coco2014` entry of `data.multiLabel`, every BCE cell also
  * gets `probe:<dataset>.<cell>` (a multi-label BCE probe on that dataset, F1) and
  * `explain:<dataset>.<cell>` (EPG on its test images with their boxes); CE cells have no multi-label
- * counterpart (multi-label probes are trained with BCE only).
+ * counterpart (multi-label probes are trained with BCE only). Last come the report-only stages
+ * (`report_stages.ts`): `qualitative:<probe stage>` (heatmap pictures) and `equivalent:<probe stage>`
+ * (Figure 4's shift-equivalent probes).
  *
  * @module
  */
@@ -19,6 +21,7 @@ import { evaluatePair } from "./evaluate.ts";
 import type { Json } from "../pipeline/canonical.ts";
 import { loadProbed } from "./load_probed.ts";
 import { checkSupported, multiLabelStages } from "./multilabel_stages.ts";
+import { reportStages } from "./report_stages.ts";
 
 /** One trained probe of the matrix. */
 export interface ProbeCell {
@@ -211,6 +214,7 @@ export function buildStages(config: PipelineConfig): Stage[] {
     }));
   }
   stages.push(...multiLabelStages(config, probeCells(config), runTask, exists));
+  stages.push(...reportStages(config, probeCells(config)));
   return stages;
 }
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { initGpu } from "../../core/gpu/device.ts";
 import "../../core/ops/mod.ts";
+import { readPng } from "../../core/io/png.ts";
 import { readSafetensors, writeSafetensors } from "../../core/io/safetensors.ts";
 import { buildBackbone } from "../../core/train/arch.ts";
 import { readStateDict } from "../../core/train/readback.ts";
@@ -8,10 +9,11 @@ import { readStateDict } from "../../core/train/readback.ts";
 await initGpu();
 
 const TASK = new URL("../../tasks/reproduce.ts", import.meta.url).pathname;
+const REPORT_TASK = new URL("../../tasks/report/cli.ts", import.meta.url).pathname;
 
-async function run(args: string[], env: Record<string, string> = {}) {
+async function run(args: string[], env: Record<string, string> = {}, task = TASK) {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", TASK, ...args],
+    args: ["run", "-A", task, ...args],
     env: { XDG_RUNTIME_DIR: Deno.env.get("XDG_RUNTIME_DIR") ?? "/tmp", ...env },
     stdout: "piped",
     stderr: "piped",
@@ -50,9 +52,23 @@ const MICRO = [
   "evaluate.complexity.images=4",
 ];
 
+/**
+ * MICRO with probes trained just enough that four classes have correctly classified test images, so
+ * GridPG grids exist (the explain stage and Figure 4's equivalent probes score them).
+ */
+const MICRO_TRAINED = [
+  ...MICRO,
+  "--set",
+  "data.trainLimit=256",
+  "--set",
+  "probe.epochs=6",
+  "--set",
+  "probe.lr=0.05",
+];
+
 Deno.test("reproduce: a micro matrix runs end to end, writes results.json and the report, and a rerun skips every stage", async () => {
   const out = await Deno.makeTempDir();
-  const first = await run([...MICRO, "--out", out]);
+  const first = await run([...MICRO_TRAINED, "--out", out]);
   assert.equal(first.code, 0, first.stderr);
   const results = JSON.parse(await Deno.readTextFile(`${out}/results.json`));
   assert.equal(results.runs.length, 2); // linear-CE and linear-BCE, explainer ixg
@@ -70,11 +86,94 @@ Deno.test("reproduce: a micro matrix runs end to end, writes results.json and th
   const report = await Deno.readTextFile(`${out}/report.md`);
   assert.match(report, /BCE/);
   assert.match(report, /llvmpipe|adapter/i);
-  const second = await run([...MICRO, "--out", out]);
+  await checkReportExtras(out, results, report);
+  const second = await run([...MICRO_TRAINED, "--out", out]);
   assert.equal(second.code, 0, second.stderr);
   assert.doesNotMatch(second.stderr, /: start \(/, "every stage is cached on the rerun");
   await Deno.remove(out, { recursive: true });
 });
+
+/** Copies a directory tree. */
+async function copyTree(from: string, to: string): Promise<void> {
+  await Deno.mkdir(to, { recursive: true });
+  for await (const e of Deno.readDir(from)) {
+    if (e.isDirectory) await copyTree(`${from}/${e.name}`, `${to}/${e.name}`);
+    else await Deno.copyFile(`${from}/${e.name}`, `${to}/${e.name}`);
+  }
+}
+
+/** The qualitative grid, loss curves and Figure 4 probes of the micro run, and the report built from them. */
+async function checkReportExtras(
+  out: string,
+  // deno-lint-ignore no-explicit-any
+  results: any,
+  report: string,
+): Promise<void> {
+  // Qualitative: one grid (one backbone), 4 rows (smoke's qualitativeImages), input + CE IxG + BCE IxG.
+  assert.equal(results.qualitative?.length, 1, "one qualitative grid");
+  const grid = results.qualitative[0];
+  assert.equal(grid.rowLabels.length, 4);
+  assert.deepEqual(grid.colLabels, ["Input", "CE IxG", "BCE IxG"]);
+  for (const row of grid.cells) {
+    assert.equal(row.length, 3);
+    assert.deepEqual(row.map((c: { kind: string }) => c.kind), ["image", "signed", "signed"]);
+    for (const cell of row) {
+      assert.ok(!cell.file.startsWith("/"), `relative path ${cell.file}`);
+      const png = await readPng(`${out}/${cell.file}`);
+      assert.deepEqual([png.width, png.height], [28, 28], cell.file);
+    }
+  }
+  // The CE and BCE maps of the same image differ (different probes), and so do the rows.
+  const bytes = async (f: string) => (await readPng(`${out}/${f}`)).data.join(",");
+  assert.notEqual(await bytes(grid.cells[0][1].file), await bytes(grid.cells[0][2].file));
+  assert.notEqual(await bytes(grid.cells[0][0].file), await bytes(grid.cells[1][0].file));
+  // Loss curves: the pretrain run and both probes, as long as their histories.
+  const pipeline = JSON.parse(await Deno.readTextFile(`${out}/pipeline.json`));
+  const dirOf = (name: string) => pipeline.stages.find((s: { name: string }) => s.name === name).dir;
+  const curves = results.lossCurves;
+  for (
+    const [group, stage] of [
+      ["pretrain", "pretrain:resnet_tiny.supervised"],
+      ["probe", "probe:resnet_tiny.supervised.linear.ce.s0"],
+      ["probe", "probe:resnet_tiny.supervised.linear.bce.s0"],
+    ]
+  ) {
+    const history = JSON.parse(await Deno.readTextFile(`${dirOf(stage)}/run/history.json`));
+    const found = curves.filter((c: { group: string; loss: unknown[] }) =>
+      c.group === group && c.loss.length === history.losses.length
+    );
+    assert.ok(
+      history.losses.length > 0 && found.length >= 1,
+      `${stage}: a curve of ${history.losses.length} steps`,
+    );
+  }
+  assert.equal(curves.length, 3);
+  // Figure 4: same CE loss and accuracy, different maps.
+  assert.equal(results.equivalentProbes?.length, 1);
+  const eq = results.equivalentProbes[0];
+  assert.equal(eq.explainer, "ixg");
+  const [a, b] = eq.probes;
+  assert.ok(Math.abs(a.ceLoss - b.ceLoss) <= 1e-4, `CE ${a.ceLoss} vs ${b.ceLoss}`);
+  assert.equal(a.accuracy, b.accuracy);
+  assert.ok(Math.abs(a.bceLoss - b.bceLoss) > 1e-3, `BCE ${a.bceLoss} vs ${b.bceLoss}`);
+  const art = JSON.parse(
+    await Deno.readTextFile(`${dirOf("equivalent:resnet_tiny.supervised.linear.ce.s0")}/equivalent.json`),
+  );
+  assert.ok(art.items[0].maxAbsDiff > 0.1 * art.items[0].maxAbs, JSON.stringify(art.items[0]));
+  assert.ok(a.gridpg !== null && b.gridpg !== null, `GridPG ${a.gridpg} vs ${b.gridpg}`);
+  // The report shows them, also when built from a copy of results.json and qualitative/ elsewhere.
+  assert.doesNotMatch(report, /has no qualitative grids|has no loss curves/);
+  assert.match(report, /probe 2 \(shifted\)/);
+  const copy = await Deno.makeTempDir();
+  await Deno.copyFile(`${out}/results.json`, `${copy}/results.json`);
+  await copyTree(`${out}/qualitative`, `${copy}/qualitative`);
+  const rep = await run(["--results", `${copy}/results.json`], {}, REPORT_TASK);
+  assert.equal(rep.code, 0, rep.stderr);
+  const copied = await Deno.readTextFile(`${copy}/report.md`);
+  assert.doesNotMatch(copied, /Cells not drawn|has no qualitative grids/);
+  assert.ok((await Deno.stat(`${copy}/figures/qualitative_1.png`)).isFile);
+  await Deno.remove(copy, { recursive: true });
+}
 
 Deno.test("reproduce: a backbone given by a checkpoint is imported by its pretrain stage (no training); a missing one names the path", async () => {
   const out = await Deno.makeTempDir();
