@@ -16,6 +16,7 @@ import { predict } from "../core/train/evaluate.ts";
 import { saveBackbone } from "../core/train/export.ts";
 import { trainLoop } from "../core/train/loop.ts";
 import { writeLossCurve } from "../core/train/loss_curve.ts";
+import { readSafetensors } from "../core/io/safetensors.ts";
 import {
   buildPretrainMethod,
   METHOD_NAMES,
@@ -58,8 +59,22 @@ history.json, result.json, loss.png; checkpoints in DIR/checkpoints). Ctrl-C sav
   --snapshot-every N  keep a host copy of the state every N steps; written as a checkpoint if the
                     GPU device is lost (exit code 3), so less work is lost than the last epoch
   --data-dir DIR    directory holding the Fashion-MNIST files
+  --init DIR        supervised only: start from the backbone + classifier a finished supervised run
+                    exported to DIR (classifier.safetensors; same --arch), with a new schedule
   --json            print the result as one JSON line on stdout
   --help            this text`;
+
+/** Loads `classifier.safetensors` of a finished supervised run into the backbone and head of `m`. */
+async function initFromRun(m: SupervisedMethod, dir: string): Promise<void> {
+  const path = `${dir}/classifier.safetensors`;
+  const weights = await readSafetensors(path).catch((e) => {
+    throw new UsageError(`--init ${dir}: cannot read ${path} (${(e as Error).message})`);
+  });
+  const head = new Map([...weights].filter(([k]) => m.head.stateDict().has(k)));
+  const backbone = new Map([...weights].filter(([k]) => !head.has(k)));
+  m.exported.module.loadStateDict(backbone, { source: path });
+  m.head.loadStateDict(head, { source: path });
+}
 
 /**
  * Runs the task; returns the exit code.
@@ -97,6 +112,7 @@ export async function main(args: string[]): Promise<number> {
         "max-steps": { type: "string" },
         "snapshot-every": { type: "string" },
         "data-dir": { type: "string" },
+        init: { type: "string" },
         json: { type: "boolean", default: false },
         help: { type: "boolean", default: false },
       },
@@ -166,7 +182,11 @@ export async function main(args: string[]): Promise<number> {
   const data = new ViewBatcher({ set: train, batchSize, views: pretrainViews(cfg), seed });
   cfg.totalSteps = data.batchesPerEpoch * epochs;
   const m = buildPretrainMethod(cfg);
-  const runConfig = { pretrain: cfg, limit, batchSize };
+  if (values.init !== undefined) {
+    if (!(m instanceof SupervisedMethod)) throw new UsageError("--init works with --method supervised only");
+    await initFromRun(m, values.init);
+  }
+  const runConfig = { pretrain: cfg, limit, batchSize, init: values.init ?? null };
   const t0 = performance.now();
   const result = await trainLoop({
     method: m,

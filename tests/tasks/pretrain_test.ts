@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { readSafetensors } from "../../core/io/safetensors.ts";
 
 const TASK = new URL("../../tasks/pretrain.ts", import.meta.url).pathname;
 
@@ -112,6 +113,31 @@ Deno.test("pretrain: Ctrl-C checkpoints and exits 130; --resume finishes, export
     const history = JSON.parse(await Deno.readTextFile(`${tmp}/history.json`));
     assert.equal(history.losses.length, 12);
     assert.ok((await Deno.stat(`${tmp}/loss.png`)).size > 0, "the loss curve is drawn");
+    // --init starts a new run from the exported classifier: with lr 0 the weights stay the loaded ones
+    const outInit = `${tmp}/from_init`;
+    const base = args.slice(0, args.indexOf("--out"));
+    const init = await run([...base, "--epochs", "1", "--lr", "0", "--init", tmp, "--out", outInit]);
+    assert.equal(init.code, 0, init.stderr);
+    const before = await readSafetensors(`${tmp}/classifier.safetensors`);
+    const after = await readSafetensors(`${outInit}/classifier.safetensors`);
+    for (const [k, t] of before) {
+      if (k.endsWith("running_mean") || k.endsWith("running_var")) continue;
+      assert.deepEqual(after.get(k)!.data, t.data, k);
+    }
+    const ssl = await run([
+      "--method",
+      "byol",
+      "--arch",
+      "resnet_tiny",
+      "--epochs",
+      "1",
+      "--init",
+      tmp,
+      "--out",
+      `${tmp}/x`,
+    ]);
+    assert.equal(ssl.code, 2);
+    assert.match(ssl.stderr, /--init works with --method supervised only/);
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }
