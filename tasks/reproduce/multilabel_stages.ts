@@ -14,7 +14,7 @@ import { defineMapStage, defineStage, type Stage } from "../pipeline/stage.ts";
 import { main as probeMain } from "../probe.ts";
 import { multiLabelEpg } from "./epg_multilabel.ts";
 import { loadProbed } from "./load_probed.ts";
-import type { ProbeCell } from "./stages.ts";
+import { probeArgs, type ProbeCell } from "./stages.ts";
 
 /** A multi-label dataset entry with files (VOC 2007 / COCO 2014). */
 type FileMultiLabel = MultiLabelConfig & { dataset: "voc2007" | "coco2014"; root: string };
@@ -94,24 +94,7 @@ export function multiLabelStages(
         seed: cell.seed,
         run: async (ctx) => {
           const args = [
-            ...[
-              "--backbone",
-              ctx.dep(cell.pretrainStage).dir + "/run",
-              "--probe",
-              cell.probe,
-              "--loss",
-              "bce",
-            ],
-            ...[
-              "--epochs",
-              String(config.probe.epochs),
-              "--out",
-              ctx.path("run"),
-              "--seed",
-              String(cell.seed),
-            ],
-            ...["--batch-size", String(config.probe.batchSize), "--lr", String(config.probe.lr)],
-            ...["--hidden", String(config.probe.hidden), "--cache-dir", ctx.path("features")],
+            ...probeArgs(cell, "bce", config, ctx.dep(cell.pretrainStage).dir + "/run", ctx.path),
             ...["--dataset", m.dataset, "--data-dir", m.root, "--image-size", String(m.imageSize)],
           ];
           if (m.trainLimit > 0) args.push("--limit", String(m.trainLimit));

@@ -79,6 +79,31 @@ async function runTask(
 }
 
 /**
+ * The `tasks/probe.ts` flags every probe stage shares: backbone, head, loss, the `probe` section of the
+ * config, the stage's output and feature-cache directories.
+ *
+ * @example
+ * ```ts ignore
+ * const args = probeArgs(cell, "bce", config, backboneDir, ctx.path);
+ * ```
+ */
+export function probeArgs(
+  cell: ProbeCell,
+  loss: "ce" | "bce",
+  config: PipelineConfig,
+  backboneDir: string,
+  path: (...parts: string[]) => string,
+): string[] {
+  const p = config.probe;
+  return [
+    ...["--backbone", backboneDir, "--probe", cell.probe, "--loss", loss],
+    ...["--epochs", String(p.epochs), "--out", path("run"), "--seed", String(cell.seed)],
+    ...["--batch-size", String(p.batchSize), "--lr", String(p.lr), "--hidden", String(p.hidden)],
+    ...["--cache-dir", path("features")],
+  ];
+}
+
+/**
  * Builds every stage of the matrix.
  *
  * @example
@@ -150,28 +175,7 @@ export function buildStages(config: PipelineConfig): Stage[] {
       deps: [cell.pretrainStage],
       seed: cell.seed,
       run: async (ctx) => {
-        const args = [
-          "--backbone",
-          ctx.dep(cell.pretrainStage).dir + "/run",
-          "--probe",
-          cell.probe,
-          "--loss",
-          cell.loss,
-          "--epochs",
-          String(config.probe.epochs),
-          "--out",
-          ctx.path("run"),
-          "--seed",
-          String(cell.seed),
-          "--batch-size",
-          String(config.probe.batchSize),
-          "--lr",
-          String(config.probe.lr),
-          "--hidden",
-          String(config.probe.hidden),
-          "--cache-dir",
-          ctx.path("features"),
-        ];
+        const args = probeArgs(cell, cell.loss, config, ctx.dep(cell.pretrainStage).dir + "/run", ctx.path);
         if (d.dataset === "imagenet") {
           args.push("--dataset", "imagenet", "--image-size", String(d.imageSize));
           if (d.testLimit > 0) args.push("--test-limit", String(d.testLimit));
