@@ -11,9 +11,8 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { initGpu } from "../core/gpu/device.ts";
-import { runMain, UsageError } from "./cli.ts";
+import { parseFlags, runMain, UsageError } from "./cli.ts";
 import { benchContext, benchGroups, type BenchRow } from "./bench/registry.ts";
 
 const HELP = `deno task bench [--only GROUP] [--repeat N] [--json]
@@ -59,22 +58,17 @@ function formatRow(row: BenchRow): string {
  * ```
  */
 export async function main(args: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        only: { type: "string" },
-        repeat: { type: "string", default: "3" },
-        json: { type: "boolean", default: false },
-        help: { type: "boolean", default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const { values } = parseFlags({
+    args,
+    options: {
+      only: { type: "string" },
+      repeat: { type: "string", default: "3" },
+      json: { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
   if (values.help) {
     console.log(HELP);
     return 0;

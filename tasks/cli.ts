@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { parseArgs, type ParseArgsConfig } from "node:util";
 import { DeviceLostError, GpuUnavailableError } from "../core/gpu/errors.ts";
 
 /** A usage error: printed with the task's `--help` hint and exit code 2. */
@@ -19,6 +20,25 @@ export class UsageError extends Error {
   constructor(message: string) {
     super(message);
     this.name = "UsageError";
+  }
+}
+
+/**
+ * `node:util`'s `parseArgs` (strict: unknown flags and missing values are errors), with its errors
+ * turned into a {@link UsageError} so the task exits with code 2 and a `--help` hint.
+ *
+ * @example
+ * ```ts
+ * import { parseFlags } from "./cli.ts";
+ * const { values } = parseFlags({ args: ["--epochs", "3"], options: { epochs: { type: "string" } } });
+ * console.log(values.epochs); // "3"
+ * ```
+ */
+export function parseFlags<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
   }
 }
 

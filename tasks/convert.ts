@@ -8,12 +8,12 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { basename } from "node:path";
 import { shapeSize } from "../core/host_tensor.ts";
 import { writeSafetensors } from "../core/io/safetensors.ts";
 import { STATE_DICT_ENTRIES } from "../core/io/state_dict.ts";
 import { readWeights } from "../core/io/weights.ts";
+import { parseFlags, runMain, UsageError } from "./cli.ts";
 
 const USAGE = `Usage: deno run -A tasks/convert.ts <checkpoint> <out.safetensors> [options]
 
@@ -29,8 +29,8 @@ Options:
   -h, --help         show this help`;
 
 /**
- * Runs the converter with command-line `args`; returns the exit code (0 ok, 1 error). Errors are printed
- * as one line on stderr, without a stack trace.
+ * Runs the converter with command-line `args`; returns 0, or throws: a {@link UsageError} for bad
+ * arguments (exit code 2 under {@link runMain}), an `Error` naming the file for unreadable input.
  *
  * @example
  * ```ts
@@ -40,58 +40,45 @@ Options:
  * ```
  */
 export async function main(args: string[]): Promise<number> {
-  let input: string;
-  let output: string;
-  let stripPrefixes: string[];
-  let entry: string | undefined;
-  let allowInert: string[];
-  try {
-    const { values, positionals } = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        "strip-prefix": { type: "string", multiple: true },
-        "entry": { type: "string" },
-        "allow-inert": { type: "string", multiple: true },
-        "help": { type: "boolean", short: "h" },
-      },
-    });
-    if (values.help) {
-      console.log(USAGE);
-      return 0;
-    }
-    if (positionals.length !== 2) {
-      throw new Error(
-        `expected <checkpoint> <out.safetensors>, got ${positionals.length} positional argument(s)`,
-      );
-    }
-    [input, output] = positionals;
-    stripPrefixes = values["strip-prefix"] ?? [];
-    entry = values.entry;
-    allowInert = values["allow-inert"] ?? [];
-  } catch (err) {
-    console.error(`convert: ${oneLine(err)} (see --help)`);
-    return 1;
-  }
-  try {
-    const tensors = await readWeights(input, { stripPrefixes, entry, allowInertGlobals: allowInert });
-    let params = 0;
-    for (const t of tensors.values()) params += shapeSize(t.shape);
-    await writeSafetensors(output, tensors, { format: "pt", converted_from: basename(input) });
-    console.log(`${output}: wrote ${tensors.size} tensors, ${params} parameters (from ${input})`);
+  const { values, positionals } = parseFlags({
+    args,
+    allowPositionals: true,
+    options: {
+      "strip-prefix": { type: "string", multiple: true },
+      "entry": { type: "string" },
+      "allow-inert": { type: "string", multiple: true },
+      "help": { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
     return 0;
-  } catch (err) {
-    const message = oneLine(err);
-    const hint = message.includes("is not in the allowlist")
-      ? " (if it is a harmless class in a non-tensor entry, pass --allow-inert module.Name)"
-      : "";
-    console.error(`convert: error: ${message}${hint}`);
-    return 1;
   }
+  if (positionals.length !== 2) {
+    throw new UsageError(
+      `expected <checkpoint> <out.safetensors>, got ${positionals.length} positional argument(s)`,
+    );
+  }
+  const [input, output] = positionals;
+  let tensors;
+  try {
+    tensors = await readWeights(input, {
+      stripPrefixes: values["strip-prefix"] ?? [],
+      entry: values.entry,
+      allowInertGlobals: values["allow-inert"] ?? [],
+    });
+  } catch (err) {
+    const message = (err as Error).message;
+    if (!message.includes("is not in the allowlist")) throw err;
+    throw new Error(
+      `${message} (if it is a harmless class in a non-tensor entry, pass --allow-inert module.Name)`,
+    );
+  }
+  let params = 0;
+  for (const t of tensors.values()) params += shapeSize(t.shape);
+  await writeSafetensors(output, tensors, { format: "pt", converted_from: basename(input) });
+  console.log(`${output}: wrote ${tensors.size} tensors, ${params} parameters (from ${input})`);
+  return 0;
 }
 
-function oneLine(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).replace(/\s*\n\s*/g, " ");
-}
-
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) runMain("convert", main);

@@ -7,12 +7,11 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { initGpu } from "../core/gpu/device.ts";
 import type { HostTensor } from "../core/host_tensor.ts";
 import { readSafetensors } from "../core/io/safetensors.ts";
 import { readWeights } from "../core/io/weights.ts";
-import { runMain, UsageError } from "./cli.ts";
+import { parseFlags, runMain, UsageError } from "./cli.ts";
 import type { ParityRow } from "./parity/compare.ts";
 import { bcosSmallParity } from "./parity/bcos_small.ts";
 import { resnetParity } from "./parity/resnet.ts";
@@ -101,21 +100,16 @@ export async function runParity(
  * ```
  */
 export async function main(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        weights: { type: "string" },
-        "strip-prefix": { type: "string", multiple: true },
-        entry: { type: "string" },
-        help: { type: "boolean", default: false },
-      },
-    });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const parsed = parseFlags({
+    args,
+    allowPositionals: true,
+    options: {
+      weights: { type: "string" },
+      "strip-prefix": { type: "string", multiple: true },
+      entry: { type: "string" },
+      help: { type: "boolean", default: false },
+    },
+  });
   if (parsed.values.help) {
     console.log(HELP);
     return 0;

@@ -6,7 +6,6 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { initGpu } from "../core/gpu/device.ts";
 import { loadFashionMnist } from "../core/data/fashion_mnist.ts";
 import { type ArchConfig, FASHION_ARCH_NAMES } from "../core/train/arch.ts";
@@ -28,7 +27,7 @@ import type { OptimConfig } from "../core/train/optim_config.ts";
 import { formatDuration } from "../core/train/progress.ts";
 import { topOneAccuracy } from "../metrics/classification.ts";
 import { atomicWriteTextFile } from "../core/io/atomic_write.ts";
-import { runMain, UsageError } from "./cli.ts";
+import { parseFlags, runMain, UsageError } from "./cli.ts";
 import { choiceFlag, intFlag, intListFlag, numberFlag } from "./train/args.ts";
 
 const HELP = `deno run -A tasks/pretrain.ts --method M --arch A --epochs N --out DIR [options]
@@ -85,41 +84,36 @@ async function initFromRun(m: SupervisedMethod, dir: string): Promise<void> {
  * ```
  */
 export async function main(args: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        method: { type: "string" },
-        arch: { type: "string" },
-        epochs: { type: "string" },
-        out: { type: "string" },
-        resume: { type: "boolean", default: false },
-        limit: { type: "string" },
-        seed: { type: "string" },
-        "batch-size": { type: "string" },
-        optimizer: { type: "string" },
-        lr: { type: "string" },
-        "weight-decay": { type: "string" },
-        widths: { type: "string" },
-        layers: { type: "string" },
-        loss: { type: "string" },
-        augment: { type: "string" },
-        "queue-size": { type: "string" },
-        "local-crops": { type: "string" },
-        "eval-limit": { type: "string" },
-        "log-every": { type: "string" },
-        "max-steps": { type: "string" },
-        "snapshot-every": { type: "string" },
-        "data-dir": { type: "string" },
-        init: { type: "string" },
-        json: { type: "boolean", default: false },
-        help: { type: "boolean", default: false },
-      },
-    }));
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const { values } = parseFlags({
+    args,
+    options: {
+      method: { type: "string" },
+      arch: { type: "string" },
+      epochs: { type: "string" },
+      out: { type: "string" },
+      resume: { type: "boolean", default: false },
+      limit: { type: "string" },
+      seed: { type: "string" },
+      "batch-size": { type: "string" },
+      optimizer: { type: "string" },
+      lr: { type: "string" },
+      "weight-decay": { type: "string" },
+      widths: { type: "string" },
+      layers: { type: "string" },
+      loss: { type: "string" },
+      augment: { type: "string" },
+      "queue-size": { type: "string" },
+      "local-crops": { type: "string" },
+      "eval-limit": { type: "string" },
+      "log-every": { type: "string" },
+      "max-steps": { type: "string" },
+      "snapshot-every": { type: "string" },
+      "data-dir": { type: "string" },
+      init: { type: "string" },
+      json: { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
+    },
+  });
   if (values.help) {
     console.log(HELP);
     return 0;

@@ -5,7 +5,6 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { initGpu } from "../core/gpu/device.ts";
 import { type FashionMnist, loadFashionMnist } from "../core/data/fashion_mnist.ts";
 import { makeScenes } from "../core/data/scenes.ts";
@@ -22,7 +21,7 @@ import { folderProbeSets } from "../core/train/folder_probe_data.ts";
 import { trainLoop } from "../core/train/loop.ts";
 import { evaluateProbe, PROBE_NAMES, ProbeMethod } from "../core/train/probe.ts";
 import { readStateDict } from "../core/train/readback.ts";
-import { runMain, UsageError } from "./cli.ts";
+import { parseFlags, runMain, UsageError } from "./cli.ts";
 import { choiceFlag, intFlag, intListFlag, numberFlag } from "./train/args.ts";
 
 const HELP =
@@ -74,41 +73,36 @@ and the probe's logits on them, read by the reproduce pipeline's explain stage).
  * ```
  */
 export async function main(args: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        backbone: { type: "string" },
-        arch: { type: "string" },
-        widths: { type: "string" },
-        layers: { type: "string" },
-        probe: { type: "string" },
-        loss: { type: "string" },
-        epochs: { type: "string" },
-        out: { type: "string" },
-        dataset: { type: "string" },
-        "image-size": { type: "string" },
-        multilabel: { type: "boolean", default: false },
-        resume: { type: "boolean", default: false },
-        limit: { type: "string" },
-        "test-limit": { type: "string" },
-        scenes: { type: "string" },
-        "test-scenes": { type: "string" },
-        "scene-size": { type: "string" },
-        "batch-size": { type: "string" },
-        lr: { type: "string" },
-        hidden: { type: "string" },
-        seed: { type: "string" },
-        "cache-dir": { type: "string" },
-        "data-dir": { type: "string" },
-        json: { type: "boolean", default: false },
-        help: { type: "boolean", default: false },
-      },
-    }));
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const { values } = parseFlags({
+    args,
+    options: {
+      backbone: { type: "string" },
+      arch: { type: "string" },
+      widths: { type: "string" },
+      layers: { type: "string" },
+      probe: { type: "string" },
+      loss: { type: "string" },
+      epochs: { type: "string" },
+      out: { type: "string" },
+      dataset: { type: "string" },
+      "image-size": { type: "string" },
+      multilabel: { type: "boolean", default: false },
+      resume: { type: "boolean", default: false },
+      limit: { type: "string" },
+      "test-limit": { type: "string" },
+      scenes: { type: "string" },
+      "test-scenes": { type: "string" },
+      "scene-size": { type: "string" },
+      "batch-size": { type: "string" },
+      lr: { type: "string" },
+      hidden: { type: "string" },
+      seed: { type: "string" },
+      "cache-dir": { type: "string" },
+      "data-dir": { type: "string" },
+      json: { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
+    },
+  });
   if (values.help) {
     console.log(HELP);
     return 0;

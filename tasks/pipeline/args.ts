@@ -5,12 +5,12 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import type { PipelineConfig } from "./config.ts";
 import { DEFAULT_PRESET, loadConfig, PRESET_NAMES } from "./preset.ts";
 import type { PipelineOptions } from "./runner.ts";
 import { parseShard, shardFromEnv } from "./shard.ts";
 import type { Shard } from "./stage.ts";
+import { parseFlags } from "../cli.ts";
 
 /** `--help` text of the flags {@link parsePipelineArgs} accepts. */
 export const PIPELINE_FLAGS_HELP = `  --preset P        ${
@@ -67,7 +67,7 @@ export async function parsePipelineArgs(
     env?: (name: string) => string | undefined;
   } = {},
 ): Promise<PipelineArgs> {
-  const { values } = parseArgs({
+  const { values } = parseFlags({
     args: [...args],
     options: {
       preset: { type: "string" },

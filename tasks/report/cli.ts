@@ -5,8 +5,7 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
-import { runMain, UsageError } from "../cli.ts";
+import { parseFlags, runMain, UsageError } from "../cli.ts";
 import { dirName } from "../pipeline/fs.ts";
 import { writeReport } from "./report.ts";
 import { readResults } from "./results.ts";
@@ -29,20 +28,15 @@ Writes report.md, tables/*.csv and figures/*.png from a results.json.
  * ```
  */
 export async function main(args: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        results: { type: "string" },
-        out: { type: "string" },
-        confidence: { type: "string", default: "0.95" },
-        help: { type: "boolean", default: false },
-      },
-    }));
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const { values } = parseFlags({
+    args,
+    options: {
+      results: { type: "string" },
+      out: { type: "string" },
+      confidence: { type: "string", default: "0.95" },
+      help: { type: "boolean", default: false },
+    },
+  });
   if (values.help) {
     console.log(HELP);
     return 0;

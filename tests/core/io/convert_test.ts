@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { readPytorchCheckpoint } from "../../../core/io/pytorch.ts";
 import { readSafetensorsWithMetadata } from "../../../core/io/safetensors.ts";
 import { main } from "../../../tasks/convert.ts";
+import { exitCodeFor } from "../../../tasks/cli.ts";
 import { PyGlobal, PyReduce, PyTuple, type PyValue } from "./pickle_writer.ts";
 import {
   f32Bytes,
@@ -34,6 +35,8 @@ async function run(args: string[]): Promise<{ code: number; out: string; err: st
   try {
     const code = await main(args);
     return { code, out: out.join("\n"), err: err.join("\n") };
+  } catch (e) {
+    return { code: exitCodeFor(e), out: out.join("\n"), err: (e as Error).message };
   } finally {
     console.log = log;
     console.error = error;
@@ -104,17 +107,17 @@ Deno.test("convert: --entry, repeated --strip-prefix, safetensors input and --he
   });
 });
 
-Deno.test("convert: bad arguments and inputs give a one-line error and exit code 1", async () => {
+Deno.test("convert: bad arguments exit 2, unreadable inputs 1, each with a message naming the problem", async () => {
   await withTempDir(async (dir) => {
     const one = await run(["only-one.pth"]);
-    assert.equal(one.code, 1);
-    assert.match(one.err, /^convert: expected <checkpoint> <out\.safetensors>, got 1 positional/);
+    assert.equal(one.code, 2);
+    assert.match(one.err, /^expected <checkpoint> <out\.safetensors>, got 1 positional/);
     const unknown = await run(["a", "b", "--bogus"]);
-    assert.equal(unknown.code, 1);
+    assert.equal(unknown.code, 2);
     assert.match(unknown.err, /--bogus/);
     const missing = await run([join(dir, "missing.pth"), join(dir, "o.safetensors")]);
     assert.equal(missing.code, 1);
-    assert.match(missing.err, /^convert: error: cannot open .*missing\.pth/);
+    assert.match(missing.err, /^cannot open .*missing\.pth/);
     const badEntry = join(dir, "e.pth");
     await Deno.writeFile(badEntry, await torchSaveZip(sample()));
     const entry = await run([badEntry, join(dir, "o.safetensors"), "--entry", "nope"]);
