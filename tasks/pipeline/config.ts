@@ -303,11 +303,15 @@ export const CONFIG_SCHEMA: Schema<PipelineConfig> = obj({
       smoothing: count("odd average-pooling kernel before scoring (5 in the paper; 1 = none)"),
     }, { doc: "grid pointing game" }),
     epg: obj({
-      images: count("(image, class) pairs scored per multi-label dataset", 0),
+      images: count(
+        "images scored per dataset: generated scenes or VOC / COCO test images (every present class), " +
+          "or single-label test images with a box of their class (ImageNet val)",
+        0,
+      ),
       sizeBins: arr(num({ doc: "edge", min: 0, max: 1 }), {
         doc: "inner edges of the disjoint box-area bins (0.25, 0.5, 0.75 give <25%, <50%, <75%, <=100%)",
       }),
-    }, { doc: "energy pointing game on the multi-label datasets" }),
+    }, { doc: "energy pointing game on scenes, VOC / COCO test images and boxed ImageNet val images" }),
     deletion: obj({
       images: count("images per deletion curve", 0),
       steps: count("fractions 0, 1/steps, ..., 1", 1),

@@ -3,9 +3,11 @@
  * (Fashion-MNIST, or ImageNet val images at `data.imageSize`):
  * - GridPG on n x n grids (cells: correctly classified test images with confidence >= the preset's
  *   threshold, distinct classes), one map per (grid, cell) for that cell's class;
- * - EPG on multi-object Fashion-MNIST scenes (several test items on a larger canvas): one map per
- *   (scene, present class) from the single-label probe, scored inside that class's boxes, overall and
- *   by box size (VOC / COCO EPG uses a multi-label probe: see `epg_multilabel.ts`);
+ * - EPG, overall and by box size: on multi-object Fashion-MNIST scenes (several test items on a larger
+ *   canvas), one map per (scene, present class) from the single-label probe, scored inside that class's
+ *   boxes; on ImageNet val images with boxes (Figure 2a), the true-class map of each of the first
+ *   `evaluate.epg.images` images that has a box of its class, scored inside those boxes (VOC / COCO EPG
+ *   uses a multi-label probe: see `epg_multilabel.ts`);
  * - pixel deletion (least relevant first by default) on test images, with the probe's output
  *   probability (softmax for CE probes, sigmoid for BCE probes); deleted pixels take
  *   `evaluate.deletion.replacement` in [0, 1] pixel space, before the input encoding;
@@ -121,6 +123,23 @@ async function sceneEpg(name: string, run: ProbedRun, config: PipelineConfig, se
   return epgMetrics(maps, boxes, config.evaluate.epg.sizeBins);
 }
 
+/** EPG of the true-class maps of the first test images that carry boxes of their class (ImageNet val). */
+async function boxedImageEpg(name: string, run: ProbedRun, config: PipelineConfig) {
+  const d = run.data, ev = config.evaluate.epg;
+  const k = Math.min(d.n, ev.images);
+  if (d.fashion || d.present || k === 0) return null;
+  const [C, H, W] = d.shape, size = C * H * W;
+  const loaded = await d.load(range(k));
+  const kept = range(k).filter((i) => loaded.boxes[i].some((b) => b.cls === d.labels[i]));
+  if (kept.length === 0) return null;
+  const images = new Float32Array(kept.length * size);
+  kept.forEach((i, j) => images.set(loaded.images.subarray(i * size, (i + 1) * size), j * size));
+  const targets = kept.map((i) => d.labels[i]);
+  const maps = await mapsInBatches(name, run, images, [kept.length, C, H, W], targets, config.explain);
+  const boxes = kept.map((i) => loaded.boxes[i].filter((b) => b.cls === d.labels[i]));
+  return epgMetrics(maps, boxes, ev.sizeBins);
+}
+
 /** Deletion, Gini and entropy on the first test images, true-class maps. */
 async function deletionAndComplexity(
   name: string,
@@ -182,7 +201,9 @@ export async function evaluatePair(
   for (const size of config.evaluate.gridpg.sizes) {
     result.gridpg[`${size}x${size}`] = await gridpgOf(name, run, config, size, pool, seed);
   }
-  result.epg = await sceneEpg(name, run, config, seed);
+  result.epg = run.data.fashion
+    ? await sceneEpg(name, run, config, seed)
+    : await boxedImageEpg(name, run, config);
   await deletionAndComplexity(name, run, config, result);
   return result;
 }

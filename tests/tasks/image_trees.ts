@@ -33,7 +33,8 @@ function paint(data: Float32Array, size: number, color: readonly number[], box: 
 /**
  * Writes `root/{train,val}/n0000000k/*.{png,JPEG}`: per class `perClass` training and `perClass` val
  * images of side `size`, a class-coloured square (about half the side, random position) on a gray
- * noisy background; PNG and JPEG alternate. Returns the wnids.
+ * noisy background; PNG and JPEG alternate. Each val image's square is also written as an ImageNet
+ * box XML (`root/val_boxes/<stem>.xml`, 1-based inclusive). Returns the wnids.
  *
  * @example
  * ```ts ignore
@@ -46,6 +47,7 @@ export async function buildColorImageFolder(
 ): Promise<string[]> {
   const rng = new Rng(o.seed ?? 1);
   const wnids = Array.from({ length: o.classes }, (_, k) => `n0000000${k + 1}`);
+  await Deno.mkdir(`${root}/val_boxes`, { recursive: true });
   for (const split of ["train", "val"]) {
     for (const [k, wnid] of wnids.entries()) {
       const dir = `${root}/${split}/${wnid}`;
@@ -56,9 +58,16 @@ export async function buildColorImageFolder(
         const data = canvas(s, rng);
         paint(data, s, COLORS[k % COLORS.length], [x0, y0, x0 + side, y0 + side], rng);
         const image = { shape: [3, s, s], data };
-        const name = `${dir}/${wnid}_${split}_${i}`;
-        if (i % 2 === 0) await Deno.writeFile(`${name}.png`, encodePng(image));
-        else await Deno.writeFile(`${name}.JPEG`, encodeJpeg(image, 95));
+        const stem = `${wnid}_${split}_${i}`;
+        if (i % 2 === 0) await Deno.writeFile(`${dir}/${stem}.png`, encodePng(image));
+        else await Deno.writeFile(`${dir}/${stem}.JPEG`, encodeJpeg(image, 95));
+        if (split !== "val") continue;
+        await Deno.writeTextFile(
+          `${root}/val_boxes/${stem}.xml`,
+          `<annotation><size><width>${s}</width><height>${s}</height></size><object><name>${wnid}</name>` +
+            `<bndbox><xmin>${x0 + 1}</xmin><ymin>${y0 + 1}</ymin><xmax>${x0 + side}</xmax>` +
+            `<ymax>${y0 + side}</ymax></bndbox></object></annotation>`,
+        );
       }
     }
   }

@@ -33,7 +33,7 @@ async function probeRuns(out: string): Promise<{ dir: string; result: Record<str
 
 const CLASSES = 4;
 
-Deno.test("reproduce on ImageNet-format files: probes learn colour-coded classes, GridPG / deletion / Gini on val images, VOC F1 and EPG", async () => {
+Deno.test("reproduce on ImageNet-format files: probes learn colour-coded classes, GridPG / EPG / deletion / Gini on val images, VOC F1 and EPG", async () => {
   const tmp = await Deno.makeTempDir();
   await buildColorImageFolder(`${tmp}/imagenet`, { classes: CLASSES, perClass: 6, size: 32 });
   await buildColorVoc(`${tmp}/voc`, { trainval: 16, test: 8, size: 32 });
@@ -95,6 +95,13 @@ Deno.test("reproduce on ImageNet-format files: probes learn colour-coded classes
     assert.ok(ok, `${x.arch} ${x.loss}: GridPG ${g}`);
     assert.equal(m.deletion.curve.length, 11);
     assert.ok(Number.isFinite(m.deletion.auc) && Number.isFinite(m.gini) && Number.isFinite(m.entropy));
+    // EPG on the val boxes (Figure 2a): every one of the first 6 val images has a box of its class
+    const e = m.epg;
+    assert.ok(e && e.overall !== null && e.overall >= 0 && e.overall <= 100, `EPG ${JSON.stringify(e)}`);
+    // a uniform map scores the box's area share (< 75% here); IxG of normalised inputs is near zero on the
+    // gray background, so the conventional network's maps sit inside the coloured square (about 90%)
+    if (x.arch === "resnet_tiny") assert.ok(e.overall > 75, `${x.loss}: EPG ${e.overall}`);
+    assert.equal(e.bins.reduce((a: number, b: { count: number }) => a + b.count, 0), 6);
   }
   for (const x of multi) {
     assert.ok(x.metrics.f1 >= 0 && x.metrics.f1 <= 100, `F1 ${x.metrics.f1}`);
