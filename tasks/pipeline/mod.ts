@@ -52,7 +52,7 @@ export { matchesSelector, type Selection, selectStages, topologicalOrder } from 
 export { inShard, parsePartFileName, parseShard, partFileName, shardFromEnv } from "./shard.ts";
 export {
   createProgress,
-  formatSeconds,
+  formatDuration,
   type ProgressBar,
   type ProgressOptions,
   type ProgressSink,

@@ -6,14 +6,9 @@
  *
  * @module
  */
+import { formatDuration, type ProgressSink } from "../../core/train/progress.ts";
 
-/** Where progress text goes and whether lines may be redrawn. */
-export interface ProgressSink {
-  /** Writes text (no newline added). */
-  write(text: string): void;
-  /** True for a terminal (redraw with `\r`); false gives plain lines. */
-  isTerminal: boolean;
-}
+export { formatDuration, type ProgressSink, stderrSink } from "../../core/train/progress.ts";
 
 /** A progress bar of one loop. */
 export interface ProgressBar {
@@ -39,43 +34,6 @@ export interface ProgressOptions {
   minIntervalMs?: number;
   /** Clock in ms (tests inject one). */
   now?: () => number;
-}
-
-/**
- * `1h02m`, `3m05s` or `12s` (`?` when unknown).
- *
- * @example
- * ```ts
- * import { formatSeconds } from "./progress.ts";
- * console.log(formatSeconds(185)); // "3m05s"
- * ```
- */
-export function formatSeconds(seconds: number): string {
-  if (!Number.isFinite(seconds) || seconds < 0) return "?";
-  const s = Math.round(seconds);
-  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
-  const pad = (v: number) => String(v).padStart(2, "0");
-  if (h > 0) return `${h}h${pad(m)}m`;
-  if (m > 0) return `${m}m${pad(r)}s`;
-  return `${r}s`;
-}
-
-/**
- * The stderr sink (a terminal when stderr is one).
- *
- * @example
- * ```ts ignore
- * const sink = stderrSink();
- * ```
- */
-export function stderrSink(): ProgressSink {
-  const enc = new TextEncoder();
-  return {
-    write: (text) => {
-      Deno.stderr.writeSync(enc.encode(text));
-    },
-    isTerminal: Deno.stderr.isTerminal(),
-  };
 }
 
 /**
@@ -111,8 +69,8 @@ export function createProgress(opts: ProgressOptions): ProgressBar {
     const rateText = Number.isFinite(rate)
       ? `${rate >= 10 ? rate.toFixed(0) : rate.toPrecision(2)}/s`
       : "-/s";
-    const tail = `${done}/${total} ${pct}% ${rateText} elapsed ${formatSeconds(elapsed)} ETA ${
-      formatSeconds(eta)
+    const tail = `${done}/${total} ${pct}% ${rateText} elapsed ${formatDuration(elapsed)} ETA ${
+      formatDuration(eta)
     }`;
     if (!sink?.isTerminal) return `${opts.label} ${tail}`;
     const width = 24;

@@ -34,7 +34,7 @@ import {
 } from "./fs.ts";
 import { itemPath, itemRecord, readItem } from "./item_cache.ts";
 import { RunLog } from "./log.ts";
-import { createProgress, formatSeconds, type ProgressSink, stderrSink } from "./progress.ts";
+import { createProgress, formatDuration, type ProgressSink, stderrSink } from "./progress.ts";
 import { selectStages, topologicalOrder } from "./select.ts";
 import { inShard, parsePartFileName, partFileName } from "./shard.ts";
 import {
@@ -323,7 +323,7 @@ export async function runPipeline(
       const seconds = (performance.now() - t0) / 1000;
       log.write(
         "error",
-        `stage ${name}: failed after ${formatSeconds(seconds)}: ${(e as Error)?.message ?? e}`,
+        `stage ${name}: failed after ${formatDuration(seconds)}: ${(e as Error)?.message ?? e}`,
       );
       if (e instanceof PipelineError) throw e;
       throw new StageFailedError(name, e);
@@ -333,7 +333,7 @@ export async function runPipeline(
       waiting.add(name);
       log.write(
         "info",
-        `stage ${name}: shard ${shard!.index + 1}/${shard!.count} part written in ${formatSeconds(seconds)}`,
+        `stage ${name}: shard ${shard!.index + 1}/${shard!.count} part written in ${formatDuration(seconds)}`,
       );
       outcome("part", seconds);
       continue;
@@ -357,7 +357,7 @@ export async function runPipeline(
     doneMarkers.set(name, done);
     log.write(
       "info",
-      `stage ${name}: ${status === "merged" ? "merged" : "done"} in ${formatSeconds(seconds)}`,
+      `stage ${name}: ${status === "merged" ? "merged" : "done"} in ${formatDuration(seconds)}`,
     );
     outcome(status, seconds);
   }

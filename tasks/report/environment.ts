@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { formatSeconds } from "../pipeline/progress.ts";
+import { formatDuration } from "../pipeline/progress.ts";
 import { readDone, type StageOutcome } from "../pipeline/runner.ts";
 import type { Environment, StageTiming } from "./results.ts";
 
@@ -43,9 +43,9 @@ export function environmentMarkdown(env: Environment): string {
   let total = 0;
   for (const s of env.stages) {
     total += s.seconds;
-    lines.push(`| ${esc(s.stage)} | ${s.status ?? "—"} | ${formatSeconds(s.seconds)} | ${s.items ?? ""} |`);
+    lines.push(`| ${esc(s.stage)} | ${s.status ?? "—"} | ${formatDuration(s.seconds)} | ${s.items ?? ""} |`);
   }
-  lines.push(`| total | | ${formatSeconds(total)} | |`);
+  lines.push(`| total | | ${formatDuration(total)} | |`);
   lines.push(
     "",
     "Times are those of the run that finished each stage (a cached stage shows its original time).",
