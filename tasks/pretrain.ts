@@ -18,6 +18,7 @@ import { writeLossCurve } from "../core/train/loss_curve.ts";
 import { readSafetensors } from "../core/io/safetensors.ts";
 import {
   buildPretrainMethod,
+  type DinoSchedule,
   METHOD_NAMES,
   type PretrainConfig,
   pretrainViews,
@@ -52,6 +53,11 @@ history.json, result.json, loss.png; checkpoints in DIR/checkpoints). Ctrl-C sav
   --augment K       supervised augmentation: none | light (default light)
   --queue-size K    MoCo queue length, a multiple of the batch size (default 1024)
   --local-crops N   DINO local crops (default 4)
+  --teacher-temp X  DINO teacher temperature (default 0.04)
+  --warmup-teacher-temp X  DINO teacher temperature at step 0, warmed up linearly to --teacher-temp
+                    over --warmup-teacher-epochs (default: no warm-up)
+  --warmup-teacher-epochs N  epochs of that warm-up (default 0)
+  --freeze-last-layer-epochs N  DINO: epochs during which the head's last layer is not updated (default 1)
   --eval-limit N    test images for the supervised accuracy (default 10000; 0 skips)
   --log-every N     steps between loss readbacks (default 20)
   --max-steps N     stop after global step N with a checkpoint (resume later)
@@ -73,6 +79,24 @@ async function initFromRun(m: SupervisedMethod, dir: string): Promise<void> {
   const backbone = new Map([...weights].filter(([k]) => !head.has(k)));
   m.exported.module.loadStateDict(backbone, { source: path });
   m.head.loadStateDict(head, { source: path });
+}
+
+/** DINO's temperature and last-layer options from the flags, epochs turned into steps. */
+function dinoSchedule(values: Record<string, unknown>, stepsPerEpoch: number): DinoSchedule {
+  const flag = (name: string) => values[name] as string | undefined;
+  const temperature = (name: string, fallback: number) => {
+    const v = flag(name) === undefined ? fallback : numberFlag(name, flag(name)!);
+    if (!(v > 0)) throw new UsageError(`--${name} must be > 0, got '${flag(name)}'`);
+    return v;
+  };
+  const teacherTemp = temperature("teacher-temp", 0.04);
+  return {
+    teacherTemp,
+    warmupTeacherTemp: temperature("warmup-teacher-temp", teacherTemp),
+    warmupTeacherSteps: stepsPerEpoch * intFlag("warmup-teacher-epochs", flag("warmup-teacher-epochs"), 0, 0),
+    freezeLastLayerSteps: stepsPerEpoch *
+      intFlag("freeze-last-layer-epochs", flag("freeze-last-layer-epochs"), 0, 1),
+  };
 }
 
 /**
@@ -104,6 +128,10 @@ export async function main(args: string[]): Promise<number> {
       augment: { type: "string" },
       "queue-size": { type: "string" },
       "local-crops": { type: "string" },
+      "teacher-temp": { type: "string" },
+      "warmup-teacher-temp": { type: "string" },
+      "warmup-teacher-epochs": { type: "string" },
+      "freeze-last-layer-epochs": { type: "string" },
       "eval-limit": { type: "string" },
       "log-every": { type: "string" },
       "max-steps": { type: "string" },
@@ -175,6 +203,7 @@ export async function main(args: string[]): Promise<number> {
   const train = fashionImageSet(await loadFashionMnist({ split: "train", limit, dir: dataDir }));
   const data = new ViewBatcher({ set: train, batchSize, views: pretrainViews(cfg), seed });
   cfg.totalSteps = data.batchesPerEpoch * epochs;
+  if (method === "dino") cfg.dino = dinoSchedule(values, data.batchesPerEpoch);
   const m = buildPretrainMethod(cfg);
   if (values.init !== undefined) {
     if (!(m instanceof SupervisedMethod)) throw new UsageError("--init works with --method supervised only");

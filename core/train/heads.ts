@@ -179,6 +179,11 @@ export class DinoHead extends Module {
   forward(x: Tensor): Tensor {
     return this.#last.call(l2Normalize(this.#mlp.call(x, "mlp")), "last_layer");
   }
+
+  /** The parameters of the last (prototype) layer, which DINO freezes in its first epoch. */
+  lastLayerParameters(): Tensor[] {
+    return [...this.#last.parameters()];
+  }
 }
 
 /**

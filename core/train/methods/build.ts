@@ -44,6 +44,20 @@ export interface PretrainConfig {
   localSize?: number;
   /** MoCo queue length (default 1024). */
   queueSize?: number;
+  /** DINO temperatures and last-layer freezing (default: teacher 0.04, no warm-up, no freezing). */
+  dino?: DinoSchedule;
+}
+
+/** DINO's teacher-temperature schedule and last-layer freezing, in steps. */
+export interface DinoSchedule {
+  /** Teacher temperature after the warm-up. */
+  teacherTemp: number;
+  /** Teacher temperature at step 0. */
+  warmupTeacherTemp: number;
+  /** Steps of the linear warm-up. */
+  warmupTeacherSteps: number;
+  /** Steps during which the head's last layer is not updated. */
+  freezeLastLayerSteps: number;
 }
 
 /**
@@ -74,7 +88,7 @@ export function buildPretrainMethod(c: PretrainConfig): PretrainMethod {
     case "byol":
       return new ByolMethod({ arch: c.arch, totalSteps: c.totalSteps, optim: c.optim });
     case "dino":
-      return new DinoMethod({ arch: c.arch, totalSteps: c.totalSteps, optim: c.optim });
+      return new DinoMethod({ arch: c.arch, totalSteps: c.totalSteps, optim: c.optim, ...c.dino });
     default:
       throw new RangeError(
         `unknown method '${(c as PretrainConfig).method}' (known: ${METHOD_NAMES.join(", ")})`,

@@ -2,9 +2,10 @@
  * DINO: a student (backbone + DINO head) matches the centred, sharpened output distribution of a
  * teacher (an exponential moving average of the student, cosine momentum schedule to 1) over
  * multi-crop views: 2 global crops (teacher and student) and `localCrops` small crops (student only).
- * Temperatures: student 0.1, teacher 0.04; centre momentum 0.9; gradient clipping at norm 3.
- * Crops of one size go through a network as one batch. The teacher is the exported backbone.
- * Not implemented: freezing the last layer in the first epoch, teacher-temperature warm-up.
+ * Temperatures: student 0.1, teacher 0.04 (optionally warmed up linearly from another value over the
+ * first steps); centre momentum 0.9; gradient clipping at norm 3; the head's last layer optionally
+ * frozen (its gradients dropped, so the optimiser skips it) for the first steps, as in DINO's first
+ * epoch. Crops of one size go through a network as one batch. The teacher is the exported backbone.
  *
  * @module
  */
@@ -37,6 +38,12 @@ export interface DinoOptions {
   studentTemp?: number;
   /** Teacher temperature (default 0.04). */
   teacherTemp?: number;
+  /** Teacher temperature at step 0, warmed up linearly to `teacherTemp` (default: `teacherTemp`). */
+  warmupTeacherTemp?: number;
+  /** Steps of the teacher-temperature warm-up (default 0). */
+  warmupTeacherSteps?: number;
+  /** Steps during which the head's last layer is not updated (default 0; DINO: one epoch). */
+  freezeLastLayerSteps?: number;
   /** Centre momentum (default 0.9). */
   centerMomentum?: number;
   /** Base teacher momentum (default 0.99). */
@@ -45,6 +52,20 @@ export interface DinoOptions {
   clipGrad?: number;
   /** Optimiser (default AdamW lr 1e-3, weight decay 0.04). */
   optim?: OptimConfig;
+}
+
+/**
+ * DINO's teacher temperature at `step`: linear from `warmup` to `final` over `warmupSteps`, then `final`.
+ *
+ * @example
+ * ```ts
+ * import { teacherTempAt } from "./dino.ts";
+ * console.log(teacherTempAt(5, 0.04, 0.07, 10)); // 0.055
+ * ```
+ */
+export function teacherTempAt(step: number, warmup: number, final: number, warmupSteps: number): number {
+  if (!(warmupSteps > 0) || step >= warmupSteps) return final;
+  return warmup + (final - warmup) * Math.max(0, step) / warmupSteps;
 }
 
 /** DINO. */
@@ -65,7 +86,8 @@ export class DinoMethod extends MethodBase {
   readonly #headS: DinoHead;
   readonly #headT: DinoHead;
   readonly #ema: Ema;
-  readonly #o: Required<Omit<DinoOptions, "arch" | "totalSteps" | "optim">>;
+  readonly #o: Required<Omit<DinoOptions, "arch" | "totalSteps" | "optim" | "warmupTeacherTemp">>;
+  readonly #warmupTeacherTemp: number;
 
   /**
    * Creates the instance.
@@ -86,8 +108,11 @@ export class DinoMethod extends MethodBase {
       centerMomentum: 0.9,
       momentum: 0.99,
       clipGrad: 3,
+      warmupTeacherSteps: 0,
+      freezeLastLayerSteps: 0,
       ...Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)),
-    } as Required<Omit<DinoOptions, "arch" | "totalSteps" | "optim">>;
+    } as Required<Omit<DinoOptions, "arch" | "totalSteps" | "optim" | "warmupTeacherTemp">>;
+    this.#warmupTeacherTemp = o.warmupTeacherTemp ?? this.#o.teacherTemp;
     this.#student = buildBackbone(o.arch);
     this.exported = buildBackbone(o.arch);
     const head = { inDim: this.#student.featureDim, outDim: this.#o.outDim, bcos: this.#student.bcos };
@@ -124,9 +149,17 @@ export class DinoMethod extends MethodBase {
       student.push(...splitRows(this.#headS.forward(this.#student.embed(xl)), locals.length));
     }
     const teacher = noGrad(() => splitRows(this.#headT.forward(this.exported.embed(globals)), 2));
-    const loss = dinoLoss(student, teacher, this.center, this.#o.studentTemp, this.#o.teacherTemp);
+    const o = this.#o;
+    const teacherTemp = teacherTempAt(ctx.step, this.#warmupTeacherTemp, o.teacherTemp, o.warmupTeacherSteps);
+    const loss = dinoLoss(student, teacher, this.center, o.studentTemp, teacherTemp);
     backward(loss);
-    if (this.#o.clipGrad > 0) clipGradNorm(this.optimizer.params, this.#o.clipGrad);
+    if (o.clipGrad > 0) clipGradNorm(this.optimizer.params, o.clipGrad);
+    if (ctx.step < o.freezeLastLayerSteps) {
+      for (const p of this.#headS.lastLayerParameters()) {
+        p.grad?.dispose();
+        p.grad = null;
+      }
+    }
     this.optimizer.step();
     this.optimizer.zeroGrad();
     this.#ema.update(cosineMomentum(this.#o.momentum, ctx.step, ctx.totalSteps));

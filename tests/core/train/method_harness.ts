@@ -27,11 +27,12 @@ export function tinyConfig(method: MethodName, arch: ArchName, steps: number): P
   };
 }
 
-/** Losses of `steps` steps of `method` on the same batch of 8 images (views per `cfg`). */
+/** Losses of `steps` steps (from step `first`) of `method` on one batch of 8 images (views per `cfg`). */
 export async function lossCurve(
   method: PretrainMethod,
   cfg: PretrainConfig,
   steps: number,
+  first = 0,
 ): Promise<number[]> {
   await initGpu();
   const set = fashionImageSet(await loadFashionMnist({ split: "train", limit: 8 }));
@@ -39,8 +40,8 @@ export async function lossCurve(
   const batch = data.batch(0, 0);
   const rng = new Rng(0);
   const losses: number[] = [];
-  for (let step = 0; step < steps; step++) {
-    const loss = tidy(() => method.step(batch, { step, totalSteps: steps, epoch: 0, rng }).keep());
+  for (let step = first; step < first + steps; step++) {
+    const loss = tidy(() => method.step(batch, { step, totalSteps: first + steps, epoch: 0, rng }).keep());
     losses.push((await loss.read())[0]);
     loss.dispose();
   }
