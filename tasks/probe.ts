@@ -157,6 +157,8 @@ export async function main(args: string[]): Promise<number> {
   const dataDir = values["data-dir"];
   const encoding = bb.bcos ? "bcos6" : "none";
   const transform = viewTransform({ size: 28, kind: "none", bcos: bb.bcos });
+  // a linear probe commutes with average pooling: its features can be the maps' means
+  const reduce = probe === "linear" ? "mean" : "map";
   const sets = async (
     split: "train" | "test",
     n: number,
@@ -176,6 +178,7 @@ export async function main(args: string[]): Promise<number> {
       set,
       dataKey,
       transform,
+      reduce,
     });
     console.error(`probe: features ${r.hit ? "from cache" : "computed"} ${r.path} [${r.features.shape}]`);
     return featureSet(r.features, set);
@@ -191,6 +194,7 @@ export async function main(args: string[]): Promise<number> {
       testLimit,
       loaded,
       cacheDir,
+      reduce,
     });
     ({ train: trainSet, test: testSet, trainKey } = f);
     evalSet = {

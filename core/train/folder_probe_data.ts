@@ -18,6 +18,7 @@ import {
   inputEncoding,
   listFolderSplit,
 } from "./folder_data.ts";
+import type { FeatureReduction } from "./features.ts";
 import { cachedFolderFeatures, folderImageSet } from "./folder_features.ts";
 
 /** Options of {@link folderProbeSets}. */
@@ -36,6 +37,8 @@ export interface FolderProbeOptions {
   loaded: LoadedBackbone;
   /** Feature cache directory. */
   cacheDir: string;
+  /** The whole feature map (default) or its mean, enough for linear probes ({@link FeatureReduction}). */
+  reduce?: FeatureReduction;
   /** Progress lines (default `console.error`). */
   log?: (line: string) => void;
 }
@@ -101,6 +104,7 @@ export async function folderProbeSets(o: FolderProbeOptions): Promise<FolderProb
         backbone: bb,
         backboneHash: o.loaded.hash,
         dataKey,
+        reduce: o.reduce,
       });
       log(`probe: ${which} features ${f.hit ? "from cache" : "computed"} ${f.path} [${f.features.shape}]`);
       const set = folderImageSet(f, list.samples, list.classes.length, list.multiLabel);

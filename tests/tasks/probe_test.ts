@@ -53,7 +53,7 @@ Deno.test("probe: --help exits 0; bad flags exit 2 with one line", async () => {
   assert.match(missing.stderr, /holds no exported backbone/);
 });
 
-Deno.test("probe: trains on a random backbone, caches the features, and a second probe hits the cache", async () => {
+Deno.test("probe: trains on a random backbone, caches the features (means for linear probes, maps for MLPs), and later probes hit the cache", async () => {
   const tmp = await Deno.makeTempDir();
   const common = [
     "--backbone",
@@ -77,7 +77,7 @@ Deno.test("probe: trains on a random backbone, caches the features, and a second
   try {
     const a = await run([...common, "--probe", "linear", "--loss", "ce", "--out", `${tmp}/a`]);
     assert.equal(a.code, 0, a.stderr);
-    assert.match(a.stderr, /features computed/);
+    assert.match(a.stderr, /features computed .* \[64,8,1,1\]/);
     const ra = JSON.parse(a.stdout.trim().split("\n").at(-1)!);
     assert.ok(ra.accuracy >= 0 && ra.accuracy <= 1);
     assert.equal(ra.trainItems, 64);
@@ -94,11 +94,14 @@ Deno.test("probe: trains on a random backbone, caches the features, and a second
       `${tmp}/b`,
     ]);
     assert.equal(b.code, 0, b.stderr);
-    assert.doesNotMatch(b.stderr, /features computed/);
-    assert.match(b.stderr, /features from cache/);
+    assert.match(b.stderr, /features computed .* \[64,8,7,7\]/);
     const saved = JSON.parse(await Deno.readTextFile(`${tmp}/b/result.json`));
     assert.equal(saved.probe, "bcos_mlp2");
     assert.ok((await Deno.stat(`${tmp}/b/probe.safetensors`)).size > 0);
+    const c = await run([...common, "--probe", "linear", "--loss", "bce", "--out", `${tmp}/c`]);
+    assert.equal(c.code, 0, c.stderr);
+    assert.doesNotMatch(c.stderr, /features computed/);
+    assert.match(c.stderr, /features from cache/);
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }

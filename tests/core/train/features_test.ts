@@ -6,6 +6,8 @@ import { fashionImageSet } from "../../../core/train/data.ts";
 import { predict } from "../../../core/train/evaluate.ts";
 import { randomBackbone } from "../../../core/train/export.ts";
 import { cachedFeatures, featureSet } from "../../../core/train/features.ts";
+import { Probe } from "../../../core/models/probes.ts";
+import { fromArray, tidy } from "../../../core/tensor.ts";
 
 await initGpu();
 
@@ -57,6 +59,38 @@ Deno.test("feature cache: miss computes in eval mode and writes; same key hits; 
     const fs = featureSet(a.features, set);
     assert.deepEqual(fs.itemShape, [8, 7, 7]);
     assert.equal(fs.labels, set.labels);
+    backbone.module.dispose();
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
+
+Deno.test("feature cache, mean reduction: the maps' CPU means, keyed apart; a linear probe's logits are the same on both", async () => {
+  const tmp = await Deno.makeTempDir();
+  try {
+    const set = fashionImageSet(await loadFashionMnist({ split: "test", limit: 6 }));
+    const { backbone, hash } = await randomBackbone({ name: "resnet_tiny", widths: [4, 8, 8], seed: 5 });
+    const o = { cacheDir: tmp, backbone, backboneHash: hash, set, dataKey: { split: "test", limit: 6 } };
+    const maps = await cachedFeatures(o);
+    const means = await cachedFeatures({ ...o, reduce: "mean" });
+    assert.equal(means.hit, false, "the reduction is part of the key");
+    assert.notEqual(means.path, maps.path);
+    assert.deepEqual(means.features.shape, [6, 8, 1, 1]);
+    const [n, D, h, w] = maps.features.shape;
+    for (let i = 0; i < n * D; i++) {
+      let s = 0;
+      for (let k = 0; k < h * w; k++) s += maps.features.data[i * h * w + k];
+      assert.ok(Math.abs(s / (h * w) - means.features.data[i]) < 1e-5, `item ${i}`);
+    }
+    assert.equal((await cachedFeatures({ ...o, reduce: "mean" })).hit, true);
+    const probe = new Probe({ kind: "linear", inChannels: D, numClasses: 10, seed: 1 });
+    const logits = async (f: { shape: number[]; data: Float32Array }) =>
+      await tidy(() => probe.forward(fromArray(f.shape, f.data)).keep()).read();
+    const a = await logits(maps.features), b = await logits(means.features);
+    for (let i = 0; i < a.length; i++) {
+      assert.ok(Math.abs(a[i] - b[i]) < 1e-5, `logit ${i}: ${a[i]} vs ${b[i]}`);
+    }
+    probe.dispose();
     backbone.module.dispose();
   } finally {
     await Deno.remove(tmp, { recursive: true });
