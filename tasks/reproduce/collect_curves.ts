@@ -2,7 +2,9 @@
  * Gathers results.json's loss curves from the training runs' `history.json` (the loss of every step):
  * group `pretrain` (one curve per trained backbone; an imported backbone has a curve only when its
  * checkpoint directory holds the `history.json` of the run that made it), group `probe` (every probe
- * cell) and `probe (<dataset>)` (multi-label probes). The x axis is the step, from 1.
+ * cell) and `probe (<dataset>)` (multi-label probes). The x axis is the step, from 1. A curve longer than
+ * {@link MAX_CURVE_POINTS} steps is stored as that many bucket means (x: each bucket's last step), so
+ * results.json stays small on long runs; every run's `history.json` keeps the loss of every step.
  *
  * @module
  */
@@ -38,8 +40,44 @@ function label(
   return parts.join(" ");
 }
 
-function curve(group: string, label: string, loss: (number | null)[]): LossCurve {
-  return { group, label, x: loss.map((_, i) => i + 1), loss, xLabel: "step" };
+/** The most points a loss curve keeps in results.json. */
+export const MAX_CURVE_POINTS = 1000;
+
+/**
+ * Per-step losses (step 1, 2, ...) as at most `maxPoints` points: consecutive equal-size buckets of steps,
+ * each the mean of its finite losses (null when it has none), at the bucket's last step.
+ *
+ * @example
+ * ```ts
+ * import { downsampleCurve } from "./collect_curves.ts";
+ * console.log(downsampleCurve([1, 2, 3, 4, null, 6], 3)); // { x: [2, 4, 6], loss: [1.5, 3.5, 6] }
+ * ```
+ */
+export function downsampleCurve(
+  loss: readonly (number | null)[],
+  maxPoints: number,
+): { x: number[]; loss: (number | null)[] } {
+  if (loss.length <= maxPoints) return { x: loss.map((_, i) => i + 1), loss: [...loss] };
+  const x: number[] = [], out: (number | null)[] = [];
+  for (let b = 0; b < maxPoints; b++) {
+    const start = Math.floor((b * loss.length) / maxPoints);
+    const end = Math.floor(((b + 1) * loss.length) / maxPoints);
+    let sum = 0, count = 0;
+    for (let i = start; i < end; i++) {
+      const v = loss[i];
+      if (v === null) continue;
+      sum += v;
+      count++;
+    }
+    x.push(end);
+    out.push(count ? sum / count : null);
+  }
+  return { x, loss: out };
+}
+
+function curve(group: string, label: string, steps: (number | null)[]): LossCurve {
+  const { x, loss } = downsampleCurve(steps, MAX_CURVE_POINTS);
+  return { group, label, x, loss, xLabel: "step" };
 }
 
 /**
