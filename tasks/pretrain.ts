@@ -46,12 +46,12 @@ history.json, result.json, loss.png; checkpoints in DIR/checkpoints). Ctrl-C sav
   --batch-size B    images per step (default 64)
   --optimizer O     sgd | adam | adamw (default: supervised adam, SSL adamw)
   --lr X            peak learning rate (default 1e-3)
-  --weight-decay X  weight decay (default: supervised 0, MoCo/BYOL 1e-4, DINO 0.04)
+  --weight-decay X  weight decay (default: supervised 0, MoCo v2/BYOL 1e-4, DINO 0.04, MoCo v3 0.1)
   --widths LIST     ResNet widths per stage, e.g. 8,16,32,64
   --layers LIST     ResNet blocks per stage, e.g. 1,1,1,1
   --loss L          supervised loss: ce | bce (default: bce for B-cos, ce otherwise)
   --augment K       supervised augmentation: none | light (default light)
-  --queue-size K    MoCo queue length, a multiple of the batch size (default 1024)
+  --queue-size K    MoCo v2 queue length, a multiple of the batch size (default 1024)
   --local-crops N   DINO local crops (default 4)
   --teacher-temp X  DINO teacher temperature (default 0.04)
   --warmup-teacher-temp X  DINO teacher temperature at step 0, warmed up linearly to --teacher-temp
@@ -178,6 +178,8 @@ export async function main(args: string[]): Promise<number> {
         ? 0
         : method === "dino"
         ? 0.04
+        : method === "mocov3"
+        ? 0.1
         : 1e-4,
     };
   }

@@ -32,6 +32,9 @@ export interface MlpHeadConfig {
   bcos: boolean;
   /** Batch norm after each hidden layer (default true). */
   bn?: boolean;
+  /** Batch norm without learnable parameters after the last layer too (MoCo v3's projector; default
+   * false). Conventional heads then drop the last layer's bias; B-cos heads use uncentred BN. */
+  lastBn?: boolean;
   /** Activation of conventional heads (default `relu`). */
   act?: "relu" | "gelu";
   /** Seed of the initialisation. */
@@ -40,7 +43,8 @@ export interface MlpHeadConfig {
 
 /**
  * An MLP on vectors [N, D]: conventional `Linear -> BN -> ReLU -> ... -> Linear`, or B-cos
- * `BcosLinear -> uncentred BN -> ... -> BcosLinear`. Layers are children `mlp.0`, `mlp.1`, ...
+ * `BcosLinear -> uncentred BN -> ... -> BcosLinear` (optionally with a parameter-free BN after the
+ * last layer). Layers are children `mlp.0`, `mlp.1`, ...
  */
 export class MlpHead extends Module {
   /** The configuration. */
@@ -59,7 +63,7 @@ export class MlpHead extends Module {
    */
   constructor(config: MlpHeadConfig) {
     super();
-    const c: Required<MlpHeadConfig> = { bn: true, act: "relu", seed: 0, ...config };
+    const c: Required<MlpHeadConfig> = { bn: true, lastBn: false, act: "relu", seed: 0, ...config };
     if (!(c.layers >= 1)) throw new RangeError(`MlpHead: layers must be >= 1, got ${c.layers}`);
     this.config = c;
     const mods: Module[] = [];
@@ -71,11 +75,14 @@ export class MlpHead extends Module {
       if (c.bcos) {
         mods.push(new BcosLinear(inD, outD, { b: 2, seed }));
         if (!last && c.bn) mods.push(new BatchNorm2d(outD, { centred: false }));
+        if (last && c.lastBn) mods.push(new BatchNorm2d(outD, { centred: false, affine: false }));
       } else {
-        mods.push(new Linear(inD, outD, { bias: last || !c.bn, seed }));
+        mods.push(new Linear(inD, outD, { bias: last ? !c.lastBn : !c.bn, seed }));
         if (!last) {
           if (c.bn) mods.push(new BatchNorm2d(outD));
           mods.push(new Lambda(c.act === "gelu" ? gelu : relu));
+        } else if (c.lastBn) {
+          mods.push(new BatchNorm2d(outD, { affine: false }));
         }
       }
     }

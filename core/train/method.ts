@@ -1,7 +1,7 @@
 /**
  * The contract between the training loop and a training method (supervised, MoCo v2, BYOL, DINO,
- * probe): the method owns its modules, optimiser and extra state, and records one step at a time; the
- * loop owns data order, logging, checkpoints and resumption.
+ * MoCo v3, probe): the method owns its modules, optimiser and extra state, and records one step at a
+ * time; the loop owns data order, logging, checkpoints and resumption.
  *
  * @module
  */
@@ -44,7 +44,7 @@ export interface StepContext {
 
 /** A training method. */
 export interface TrainMethod {
-  /** Method name, recorded in checkpoints (`supervised`, `mocov2`, `byol`, `dino`, `probe`). */
+  /** Method name, recorded in checkpoints (`supervised`, `mocov2`, `byol`, `dino`, `mocov3`, `probe`). */
   readonly name: string;
   /** Every module whose parameters and buffers belong in a checkpoint, by prefix. */
   readonly modules: Readonly<Record<string, Module>>;

@@ -1,7 +1,7 @@
 /**
  * Training: the loop (GPU loss log, progress, NaN checks, checkpoints, resume), pre-training methods
- * (supervised, MoCo v2, BYOL, DINO; conventional and B-cos heads), augmentation views, backbone presets
- * and export, feature caching and probe training.
+ * (supervised, MoCo v2, BYOL, DINO, MoCo v3; conventional and B-cos heads), augmentation views,
+ * backbone presets and export, feature caching and probe training.
  *
  * @example
  * ```ts ignore
@@ -39,3 +39,4 @@ export * from "./methods/supervised.ts";
 export * from "./methods/mocov2.ts";
 export * from "./methods/byol.ts";
 export * from "./methods/dino.ts";
+export * from "./methods/mocov3.ts";

@@ -3,6 +3,8 @@
  * - {@link infoNceLoss} (MoCo v2): cross-entropy of the positive key against the queue of negatives,
  *   with temperature;
  * - {@link byolLoss}: normalised mean squared error `2 - 2 cos(p, z)`;
+ * - {@link mocoV3Loss} (MoCo v3): in-batch contrastive cross-entropy of the query-key cosine matrix
+ *   against its diagonal, with temperature, scaled by `2 * temperature`;
  * - {@link dinoLoss}: cross-entropy between the sharpened, centred teacher distribution and the student
  *   distribution over all (teacher global crop, other student crop) pairs, plus the centre update.
  *
@@ -27,7 +29,7 @@ import { linear } from "../ops/matmul.ts";
 import { crossEntropy } from "../ops/loss.ts";
 import { mean, sum } from "../ops/reduce.ts";
 import { logSoftmax, softmax } from "../ops/softmax.ts";
-import type { Tensor } from "../tensor.ts";
+import { fromArray, type Tensor } from "../tensor.ts";
 
 /**
  * `x / sqrt(sum(x^2) + eps)` along the last axis.
@@ -72,6 +74,30 @@ export function infoNceLoss(q: Tensor, k: Tensor, queue: Tensor, temperature: nu
 export function byolLoss(p: Tensor, z: Tensor): Tensor {
   const cos = sum(mul(l2Normalize(p), l2Normalize(z)), 1);
   return affine(mean(cos), -2, 2);
+}
+
+/**
+ * MoCo v3's contrastive loss of queries `q` [N, D] against keys `k` [N, D] (`k` without gradient in
+ * training; both normalised here): the logits are `normalize(q) · normalize(k)ᵀ / temperature`
+ * ([N, N]), the positive of query `n` is key `n` (the diagonal) and the other keys of the batch are
+ * its negatives; the loss is the batch-mean softmax cross-entropy times `2 * temperature` (as in
+ * MoCo v3, which keeps the gradient scale independent of the temperature). MoCo v3 symmetrises it
+ * over the two views: `mocoV3Loss(q1, k2) + mocoV3Loss(q2, k1)`.
+ *
+ * @example
+ * ```ts ignore
+ * const loss = add(mocoV3Loss(q1, k2, 0.2), mocoV3Loss(q2, k1, 0.2)); // symmetrised
+ * ```
+ */
+export function mocoV3Loss(q: Tensor, k: Tensor, temperature = 0.2): Tensor {
+  if (q.rank !== 2 || k.rank !== 2 || q.shape[0] !== k.shape[0] || q.shape[1] !== k.shape[1]) {
+    throw new RangeError(`mocoV3Loss: q [${q.shape}] and k [${k.shape}] must both be [N, D]`);
+  }
+  if (!(temperature > 0)) throw new RangeError(`mocoV3Loss: temperature must be > 0, got ${temperature}`);
+  const N = q.shape[0];
+  const logits = scale(linear(l2Normalize(q), l2Normalize(k)), 1 / temperature);
+  const labels = fromArray([N], Float32Array.from({ length: N }, (_, i) => i));
+  return scale(crossEntropy(logits, labels, "mean"), 2 * temperature);
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * Bench group `train`: one optimisation step of every pre-training method (supervised, MoCo v2, BYOL,
- * DINO) on the small conventional and B-cos ResNets, 28 px, batch 64, with the host augmentation of a
- * real run, as ms per step and training images per second. An epoch of Fashion-MNIST takes
+ * DINO, MoCo v3) on the small conventional and B-cos ResNets, 28 px, batch 64, with the host
+ * augmentation of a real run, as ms per step and training images per second. An epoch of Fashion-MNIST takes
  * `60000 / (images/s)` seconds; a probe step is far cheaper (features are cached).
  *
  * @module

@@ -75,7 +75,7 @@ const count = (doc: string, min = 1) => num({ doc, int: true, min });
 const backbone = obj({
   arch: oneOf(BACKBONE_ARCHS, { doc: "architecture; names starting with `bcos_` are B-cos networks" }),
   pretraining: oneOf(PRETRAININGS, {
-    doc: "pre-training paradigm (`clip` and `mocov3` only as checkpoints)",
+    doc: "pre-training paradigm (`clip` only as a checkpoint)",
   }),
   checkpoint: nullable(str({
     doc:
@@ -382,7 +382,7 @@ export function validateConfig(value: unknown): PipelineConfig {
     }
   });
   c.backbones.forEach((b, i) => {
-    if ((b.pretraining === "clip" || b.pretraining === "mocov3") && b.checkpoint === null) {
+    if (b.pretraining === "clip" && b.checkpoint === null) {
       fail(
         `backbones[${i}].checkpoint`,
         `${b.pretraining} backbones are only loaded from released checkpoints`,

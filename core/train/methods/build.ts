@@ -12,10 +12,11 @@ import type { PretrainMethod } from "./base.ts";
 import { ByolMethod } from "./byol.ts";
 import { DinoMethod } from "./dino.ts";
 import { MocoV2Method } from "./mocov2.ts";
+import { MocoV3Method } from "./mocov3.ts";
 import { SupervisedMethod } from "./supervised.ts";
 
 /** The pre-training methods. */
-export const METHOD_NAMES = ["supervised", "mocov2", "byol", "dino"] as const;
+export const METHOD_NAMES = ["supervised", "mocov2", "byol", "dino", "mocov3"] as const;
 
 /** A pre-training method name. */
 export type MethodName = typeof METHOD_NAMES[number];
@@ -42,7 +43,7 @@ export interface PretrainConfig {
   localCrops?: number;
   /** DINO local crop side (default 12; ViTs use the image side). */
   localSize?: number;
-  /** MoCo queue length (default 1024). */
+  /** MoCo v2 queue length (default 1024). */
   queueSize?: number;
   /** DINO temperatures and last-layer freezing (default: teacher 0.04, no warm-up, no freezing). */
   dino?: DinoSchedule;
@@ -89,6 +90,8 @@ export function buildPretrainMethod(c: PretrainConfig): PretrainMethod {
       return new ByolMethod({ arch: c.arch, totalSteps: c.totalSteps, optim: c.optim });
     case "dino":
       return new DinoMethod({ arch: c.arch, totalSteps: c.totalSteps, optim: c.optim, ...c.dino });
+    case "mocov3":
+      return new MocoV3Method({ arch: c.arch, totalSteps: c.totalSteps, optim: c.optim });
     default:
       throw new RangeError(
         `unknown method '${(c as PretrainConfig).method}' (known: ${METHOD_NAMES.join(", ")})`,
@@ -97,9 +100,9 @@ export function buildPretrainMethod(c: PretrainConfig): PretrainMethod {
 }
 
 /**
- * The augmentation of each view a method consumes: supervised one `light` view; MoCo v2 and BYOL two
- * strong views; DINO two global crops (area 0.35-1) and `localCrops` local crops (area 0.1-0.35) of
- * `localSize` pixels. B-cos backbones get the 6-channel encoding appended.
+ * The augmentation of each view a method consumes: supervised one `light` view; MoCo v2, BYOL and
+ * MoCo v3 two strong views; DINO two global crops (area 0.35-1) and `localCrops` local crops (area
+ * 0.1-0.35) of `localSize` pixels. B-cos backbones get the 6-channel encoding appended.
  *
  * @example
  * ```ts ignore
@@ -114,6 +117,7 @@ export function pretrainViews(c: PretrainConfig): (Transform | undefined)[] {
       return [viewTransform({ size, kind: c.augment ?? "light", bcos })];
     case "mocov2":
     case "byol":
+    case "mocov3":
       return [0, 1].map(() => viewTransform({ size, kind: "ssl", bcos }));
     case "dino": {
       const localSize = c.arch.name.includes("vit") ? size : c.localSize ?? 12;

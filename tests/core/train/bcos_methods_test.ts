@@ -7,7 +7,7 @@ import { lossCurve, meanOf, tinyConfig } from "./method_harness.ts";
 await initGpu();
 const STEPS = 8;
 
-for (const method of ["supervised", "mocov2", "byol"] as const) {
+for (const method of ["supervised", "mocov2", "byol", "mocov3"] as const) {
   Deno.test(`${method} (B-cos ResNet): the loss decreases over ${STEPS} steps on tiny data`, async () => {
     const cfg = tinyConfig(method, "bcos_resnet_tiny", STEPS);
     const m = buildPretrainMethod(cfg);

@@ -1,12 +1,14 @@
 import assert from "node:assert/strict";
 import { initGpu } from "../../../core/gpu/device.ts";
 import "../../../core/ops/mod.ts";
+import { add } from "../../../core/ops/elementwise.ts";
 import { fromHost, keep, tidyAsync } from "../../../core/tensor.ts";
 import {
   byolLoss,
   dinoLoss,
   infoNceLoss,
   l2Normalize,
+  mocoV3Loss,
   updateCenter,
 } from "../../../core/train/ssl_losses.ts";
 import { cosineMomentum } from "../../../core/train/methods/byol.ts";
@@ -41,6 +43,14 @@ function infoNceRef(q: Tensor64, k: Tensor64, queue: Tensor64, t: number): Tenso
     total -= logSoftmax(logits)[0];
   });
   return scalar(total / Q.length);
+}
+
+/** MoCo v3's ctr(q, k): mean over rows of -log softmax(q_i . k_j / t)_i, times 2 t. */
+function mocoV3Ref(q: Tensor64, k: Tensor64, t: number): number {
+  const Q = rows(q).map(unit), K = rows(k).map(unit);
+  let total = 0;
+  Q.forEach((qi, i) => (total -= logSoftmax(K.map((kj) => dot(qi, kj) / t))[i]));
+  return 2 * t * total / Q.length;
 }
 
 function byolRef(p: Tensor64, z: Tensor64): Tensor64 {
@@ -98,6 +108,40 @@ Deno.test("infoNceLoss matches the CPU InfoNCE (temperature 0.2) in value and gr
       gradTol: 2e-3,
     });
   }
+});
+
+Deno.test("mocoV3Loss: symmetric in-batch contrastive loss matches the CPU reference in value and gradient", async () => {
+  for (const [N, D, t] of [[4, 8, 0.2], [1, 5, 0.2], [7, 16, 0.2], [6, 3, 1]]) {
+    await checkOp({
+      name: `MoCo v3 N${N} D${D} t${t}`,
+      inputs: [
+        randomHost([N, D], 1 + N),
+        randomHost([N, D], 2 + D),
+        randomHost([N, D], 3),
+        randomHost([N, D], 4),
+      ],
+      // the gradient wrt the keys is checked too (training computes them without gradient)
+      gpu: (q1, q2, k1, k2) => add(mocoV3Loss(q1, k2, t), mocoV3Loss(q2, k1, t)),
+      cpu: (q1, q2, k1, k2) => scalar(mocoV3Ref(q1, k2, t) + mocoV3Ref(q2, k1, t)),
+      tol: 1e-5,
+      gradTol: 2e-3,
+    });
+  }
+  // the positive is the diagonal: keys in the queries' order score lower than the same keys permuted;
+  // a batch of one has no negatives (loss 0), and a sharp temperature drives aligned keys' loss to 0
+  await tidyAsync(async () => {
+    const eye = fromHost({ shape: [3, 3], data: Float32Array.of(1, 0, 0, 0, 1, 0, 0, 0, 1) });
+    const swapped = fromHost({ shape: [3, 3], data: Float32Array.of(0, 1, 0, 1, 0, 0, 0, 0, 1) });
+    const aligned = (await mocoV3Loss(eye, eye, 0.2).read())[0];
+    assert.ok(aligned < (await mocoV3Loss(eye, swapped, 0.2).read())[0]);
+    const one = fromHost(randomHost([1, 4], 5));
+    assertClose(await mocoV3Loss(one, one, 0.2).read(), [0], 1e-6);
+    assertClose(await mocoV3Loss(eye, eye, 0.01).read(), [0], 1e-6);
+  });
+  assert.throws(
+    () => mocoV3Loss(fromHost(randomHost([2, 3], 1)), fromHost(randomHost([3, 3], 2))),
+    RangeError,
+  );
 });
 
 Deno.test("byolLoss matches 2 - 2 cos averaged over the batch, with gradient wrt p", async () => {

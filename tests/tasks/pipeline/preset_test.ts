@@ -60,6 +60,10 @@ Deno.test("validation names the bad field", async () => {
       (c) => ((c.pretrain as Record<string, unknown>).epochs = 1.5),
       "'pretrain.epochs': expected integer >= 1, got 1.5",
     ],
+    [
+      (c) => ((c.backbones as unknown as Record<string, unknown>[])[0].pretraining = "clip"),
+      "'backbones[0].checkpoint': clip backbones are only loaded from released checkpoints",
+    ],
   ];
   for (const [edit, message] of cases) {
     const raw = await smoke();
@@ -67,6 +71,11 @@ Deno.test("validation names the bad field", async () => {
     const e = assertThrows(() => validateConfig(raw), ConfigError);
     assert(e.message.includes(message), `'${e.message}' should include '${message}'`);
   }
+  // MoCo v3 backbones are pre-trained like the other methods (no checkpoint needed)
+  const raw = await smoke();
+  const b0 = (raw.backbones as unknown as Record<string, unknown>[])[0];
+  Object.assign(b0, { pretraining: "mocov3", checkpoint: null });
+  assertEquals(validateConfig(raw).backbones[0].pretraining, "mocov3");
 });
 
 Deno.test("--set overrides are typed by the schema", async () => {
