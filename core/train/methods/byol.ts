@@ -8,20 +8,18 @@
  * @module
  */
 import { backward, noGrad } from "../../autograd.ts";
-import { paramSeed } from "../../nn/init.ts";
 import type { Module } from "../../nn/module.ts";
 import { add } from "../../ops/elementwise.ts";
 import { slice } from "../../ops/layout.ts";
-import { Ema } from "../../optim/ema.ts";
 import type { Optimizer } from "../../optim/optimizer.ts";
 import type { LrSchedule } from "../../optim/schedule.ts";
 import type { Tensor } from "../../tensor.ts";
-import { type ArchConfig, type Backbone, buildBackbone } from "../arch.ts";
-import { MlpHead } from "../heads.ts";
+import type { ArchConfig, Backbone } from "../arch.ts";
 import type { StepContext, TrainBatch } from "../method.ts";
-import { makeOptimizer, makeSchedule, type OptimConfig } from "../optim_config.ts";
+import type { OptimConfig } from "../optim_config.ts";
 import { byolLoss } from "../ssl_losses.ts";
 import { concatViews, MethodBase, uploadImages } from "./base.ts";
+import { buildMomentumPair, type MomentumPair } from "./momentum_pair.ts";
 
 /** Options of {@link ByolMethod}. */
 export interface ByolOptions {
@@ -74,12 +72,7 @@ export class ByolMethod extends MethodBase {
   readonly exported: Backbone;
   /** Learning rate by step. */
   protected readonly schedule: LrSchedule;
-  readonly #target: Backbone;
-  readonly #proj: MlpHead;
-  readonly #pred: MlpHead;
-  readonly #projT: MlpHead;
-  readonly #ema: Ema;
-  readonly #base: number;
+  readonly #pair: MomentumPair;
 
   /**
    * Creates the instance.
@@ -92,50 +85,35 @@ export class ByolMethod extends MethodBase {
    */
   constructor(o: ByolOptions) {
     super();
-    const seed = o.arch.seed ?? 0;
-    this.exported = buildBackbone(o.arch);
-    this.#target = buildBackbone(o.arch);
-    const D = this.exported.featureDim;
-    const P = o.projDim ?? 64;
-    const H = o.hidden ?? 2 * D;
-    const bcos = this.exported.bcos;
-    const proj = { inDim: D, hidden: H, outDim: P, layers: 2, bcos, seed: paramSeed(seed, "proj") };
-    this.#proj = new MlpHead(proj);
-    this.#projT = new MlpHead(proj);
-    this.#pred = new MlpHead({
-      inDim: P,
-      hidden: H,
-      outDim: P,
-      layers: 2,
-      bcos,
-      seed: paramSeed(seed, "pred"),
+    const pair = buildMomentumPair({
+      ...o,
+      projLayers: 2,
+      defaultOptim: { kind: "adamw", lr: 1e-3, weightDecay: 1e-4 },
     });
+    this.#pair = pair;
+    this.exported = pair.online;
     this.modules = {
-      online: this.exported.module,
-      projector: this.#proj,
-      predictor: this.#pred,
-      target: this.#target.module,
-      target_projector: this.#projT,
+      online: pair.online.module,
+      projector: pair.proj,
+      predictor: pair.pred,
+      target: pair.momentum.module,
+      target_projector: pair.momentumProj,
     };
-    const online = [...this.exported.module.parameters(), ...this.#proj.parameters()];
-    const target = [...this.#target.module.parameters(), ...this.#projT.parameters()];
-    this.#base = o.momentum ?? 0.99;
-    this.#ema = new Ema({ params: online, shadow: target, decay: this.#base });
-    const optim = o.optim ?? { kind: "adamw", lr: 1e-3, weightDecay: 1e-4 };
-    this.optimizer = makeOptimizer([...online, ...this.#pred.parameters()], optim);
-    this.schedule = makeSchedule(optim, o.totalSteps);
+    this.optimizer = pair.optimizer;
+    this.schedule = pair.schedule;
   }
 
   /** Records one step. */
   protected run(batch: TrainBatch, ctx: StepContext): Tensor {
+    const { online, proj, pred, momentum, momentumProj, ema, baseMomentum } = this.#pair;
     const x = uploadImages(concatViews(batch.views.slice(0, 2)));
-    const [p1, p2] = splitRows(this.#pred.forward(this.#proj.forward(this.exported.embed(x))), 2);
-    const [z1, z2] = noGrad(() => splitRows(this.#projT.forward(this.#target.embed(x)), 2));
+    const [p1, p2] = splitRows(pred.forward(proj.forward(online.embed(x))), 2);
+    const [z1, z2] = noGrad(() => splitRows(momentumProj.forward(momentum.embed(x)), 2));
     const loss = add(byolLoss(p1, z2), byolLoss(p2, z1));
     backward(loss);
     this.optimizer.step();
     this.optimizer.zeroGrad();
-    this.#ema.update(cosineMomentum(this.#base, ctx.step, ctx.totalSteps));
+    ema.update(cosineMomentum(baseMomentum, ctx.step, ctx.totalSteps));
     return loss;
   }
 }

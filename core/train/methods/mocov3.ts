@@ -12,18 +12,16 @@
  * @module
  */
 import { backward, noGrad } from "../../autograd.ts";
-import { paramSeed } from "../../nn/init.ts";
 import type { Module } from "../../nn/module.ts";
 import { add } from "../../ops/elementwise.ts";
-import { Ema } from "../../optim/ema.ts";
 import type { Optimizer } from "../../optim/optimizer.ts";
 import type { LrSchedule } from "../../optim/schedule.ts";
 import type { Tensor } from "../../tensor.ts";
-import { type ArchConfig, type Backbone, buildBackbone } from "../arch.ts";
-import { MlpHead } from "../heads.ts";
+import type { ArchConfig, Backbone } from "../arch.ts";
 import type { StepContext, TrainBatch } from "../method.ts";
-import { makeOptimizer, makeSchedule, type OptimConfig } from "../optim_config.ts";
+import type { OptimConfig } from "../optim_config.ts";
 import { mocoV3Loss } from "../ssl_losses.ts";
+import { buildMomentumPair, type MomentumPair } from "./momentum_pair.ts";
 import { MethodBase, uploadImages } from "./base.ts";
 import { cosineMomentum } from "./byol.ts";
 
@@ -57,12 +55,7 @@ export class MocoV3Method extends MethodBase {
   readonly exported: Backbone;
   /** Learning rate by step. */
   protected readonly schedule: LrSchedule;
-  readonly #momentumEncoder: Backbone;
-  readonly #proj: MlpHead;
-  readonly #pred: MlpHead;
-  readonly #projM: MlpHead;
-  readonly #ema: Ema;
-  readonly #base: number;
+  readonly #pair: MomentumPair;
   readonly #t: number;
 
   /**
@@ -76,57 +69,35 @@ export class MocoV3Method extends MethodBase {
    */
   constructor(o: MocoV3Options) {
     super();
-    const seed = o.arch.seed ?? 0;
-    this.exported = buildBackbone(o.arch);
-    this.#momentumEncoder = buildBackbone(o.arch);
-    const D = this.exported.featureDim;
-    const P = o.projDim ?? 64;
-    const H = o.hidden ?? 2 * D;
-    const bcos = this.exported.bcos;
-    const proj = {
-      inDim: D,
-      hidden: H,
-      outDim: P,
-      layers: 3,
-      bcos,
-      lastBn: true,
-      seed: paramSeed(seed, "proj"),
-    };
-    this.#proj = new MlpHead(proj);
-    this.#projM = new MlpHead(proj);
-    this.#pred = new MlpHead({
-      inDim: P,
-      hidden: H,
-      outDim: P,
-      layers: 2,
-      bcos,
-      seed: paramSeed(seed, "pred"),
+    const pair = buildMomentumPair({
+      ...o,
+      projLayers: 3,
+      projLastBn: true,
+      defaultOptim: { kind: "adamw", lr: 1e-3, weightDecay: 0.1 },
     });
+    this.#pair = pair;
+    this.exported = pair.online;
     this.modules = {
-      base_encoder: this.exported.module,
-      projector: this.#proj,
-      predictor: this.#pred,
-      momentum_encoder: this.#momentumEncoder.module,
-      momentum_projector: this.#projM,
+      base_encoder: pair.online.module,
+      projector: pair.proj,
+      predictor: pair.pred,
+      momentum_encoder: pair.momentum.module,
+      momentum_projector: pair.momentumProj,
     };
-    const base = [...this.exported.module.parameters(), ...this.#proj.parameters()];
-    const momentum = [...this.#momentumEncoder.module.parameters(), ...this.#projM.parameters()];
-    this.#base = o.momentum ?? 0.99;
-    this.#ema = new Ema({ params: base, shadow: momentum, decay: this.#base });
     this.#t = o.temperature ?? 0.2;
-    const optim = o.optim ?? { kind: "adamw", lr: 1e-3, weightDecay: 0.1 };
-    this.optimizer = makeOptimizer([...base, ...this.#pred.parameters()], optim);
-    this.schedule = makeSchedule(optim, o.totalSteps);
+    this.optimizer = pair.optimizer;
+    this.schedule = pair.schedule;
   }
 
   /** Records one step. */
   protected run(batch: TrainBatch, ctx: StepContext): Tensor {
     if (batch.views.length < 2) throw new RangeError("MoCo v3 needs two views");
+    const { online, proj, pred, momentum, momentumProj, ema, baseMomentum } = this.#pair;
     const x = batch.views.slice(0, 2).map(uploadImages);
-    const [q1, q2] = x.map((v) => this.#pred.forward(this.#proj.forward(this.exported.embed(v))));
+    const [q1, q2] = x.map((v) => pred.forward(proj.forward(online.embed(v))));
     const [k1, k2] = noGrad(() => {
-      this.#ema.update(cosineMomentum(this.#base, ctx.step, ctx.totalSteps));
-      return x.map((v) => this.#projM.forward(this.#momentumEncoder.embed(v)));
+      ema.update(cosineMomentum(baseMomentum, ctx.step, ctx.totalSteps));
+      return x.map((v) => momentumProj.forward(momentum.embed(v)));
     });
     const loss = add(mocoV3Loss(q1, k2, this.#t), mocoV3Loss(q2, k1, this.#t));
     backward(loss);
