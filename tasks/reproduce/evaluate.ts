@@ -15,6 +15,7 @@
  *
  * @module
  */
+import type { Box as LabelledBox } from "../../core/data/boxes.ts";
 import { makeScenes } from "../../core/data/scenes.ts";
 import { attributionEntropy, giniIndex } from "../../metrics/complexity.ts";
 import { deletionCurve, deletionSteps } from "../../metrics/deletion.ts";
@@ -123,37 +124,49 @@ async function sceneEpg(name: string, run: ProbedRun, config: PipelineConfig, se
   return epgMetrics(maps, boxes, config.evaluate.epg.sizeBins);
 }
 
+/** The first test images, their boxes and labels, and their true-class maps (explained once). */
+interface TrueClassMaps {
+  images: Float32Array;
+  boxes: LabelledBox[][];
+  labels: number[];
+  maps: { shape: number[]; data: Float32Array };
+}
+
+async function trueClassMaps(
+  name: string,
+  run: ProbedRun,
+  config: PipelineConfig,
+  k: number,
+): Promise<TrueClassMaps> {
+  const d = run.data, [C, H, W] = d.shape;
+  const { images, boxes } = await d.load(range(k));
+  const labels = range(k).map((i) => d.labels[i]);
+  const maps = await mapsInBatches(name, run, images, [k, C, H, W], labels, config.explain);
+  return { images, boxes, labels, maps };
+}
+
 /** EPG of the true-class maps of the first test images that carry boxes of their class (ImageNet val). */
-async function boxedImageEpg(name: string, run: ProbedRun, config: PipelineConfig) {
-  const d = run.data, ev = config.evaluate.epg;
-  const k = Math.min(d.n, ev.images);
-  if (d.fashion || d.present || k === 0) return null;
-  const [C, H, W] = d.shape, size = C * H * W;
-  const loaded = await d.load(range(k));
-  const kept = range(k).filter((i) => loaded.boxes[i].some((b) => b.cls === d.labels[i]));
+function boxedImageEpg(t: TrueClassMaps, k: number, config: PipelineConfig) {
+  const [, H, W] = t.maps.shape, size = H * W;
+  const kept = range(k).filter((i) => t.boxes[i].some((b) => b.cls === t.labels[i]));
   if (kept.length === 0) return null;
-  const images = new Float32Array(kept.length * size);
-  kept.forEach((i, j) => images.set(loaded.images.subarray(i * size, (i + 1) * size), j * size));
-  const targets = kept.map((i) => d.labels[i]);
-  const maps = await mapsInBatches(name, run, images, [kept.length, C, H, W], targets, config.explain);
-  const boxes = kept.map((i) => loaded.boxes[i].filter((b) => b.cls === d.labels[i]));
-  return epgMetrics(maps, boxes, ev.sizeBins);
+  const data = new Float32Array(kept.length * size);
+  kept.forEach((i, j) => data.set(t.maps.data.subarray(i * size, (i + 1) * size), j * size));
+  const boxes = kept.map((i) => t.boxes[i].filter((b) => b.cls === t.labels[i]));
+  return epgMetrics({ shape: [kept.length, H, W], data }, boxes, config.evaluate.epg.sizeBins);
 }
 
 /** Deletion, Gini and entropy on the first test images, true-class maps. */
 async function deletionAndComplexity(
-  name: string,
   run: ProbedRun,
+  t: TrueClassMaps,
   config: PipelineConfig,
   result: PairMetrics,
 ): Promise<void> {
   const d = run.data, ev = config.evaluate;
   const [C, H, W] = d.shape, K = d.numClasses;
-  const k = Math.min(d.n, Math.max(ev.deletion.images, ev.complexity.images));
-  if (k === 0) return;
-  const images = (await d.load(range(k))).images;
-  const labels = Array.from({ length: k }, (_, i) => d.labels[i]);
-  const maps = await mapsInBatches(name, run, images, [k, C, H, W], labels, config.explain);
+  const { images, labels, maps } = t;
+  const k = labels.length;
   const kc = Math.min(k, ev.complexity.images);
   const cmaps = { shape: [kc, H, W], data: maps.data.subarray(0, kc * H * W) };
   const finite = (v: Float64Array) => {
@@ -201,9 +214,14 @@ export async function evaluatePair(
   for (const size of config.evaluate.gridpg.sizes) {
     result.gridpg[`${size}x${size}`] = await gridpgOf(name, run, config, size, pool, seed);
   }
-  result.epg = run.data.fashion
-    ? await sceneEpg(name, run, config, seed)
-    : await boxedImageEpg(name, run, config);
-  await deletionAndComplexity(name, run, config, result);
+  const d = run.data, ev = config.evaluate;
+  // boxed single-label images (ImageNet val) score EPG on the same true-class maps as deletion and Gini
+  const boxed = !d.fashion && !d.present ? Math.min(d.n, ev.epg.images) : 0;
+  if (d.fashion) result.epg = await sceneEpg(name, run, config, seed);
+  const k = Math.min(d.n, Math.max(ev.deletion.images, ev.complexity.images, boxed));
+  if (k === 0) return result;
+  const maps = await trueClassMaps(name, run, config, k);
+  if (boxed > 0) result.epg = boxedImageEpg(maps, boxed, config);
+  await deletionAndComplexity(run, maps, config, result);
   return result;
 }
