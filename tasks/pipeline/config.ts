@@ -176,8 +176,10 @@ export interface PipelineConfig {
     epochs: number;
     /** Batch size. */
     batchSize: number;
-    /** Peak learning rate. */
+    /** Peak learning rate (of the linear probes, and of the MLP probes when `mlpLr` is null). */
     lr: number;
+    /** Peak learning rate of the MLP probes (null: `lr`). */
+    mlpLr: number | null;
     /** Hidden width of MLP probes. */
     hidden: number;
     /** Bias of linear probes on conventional backbones. */
@@ -272,7 +274,8 @@ export const CONFIG_SCHEMA: Schema<PipelineConfig> = obj({
     }),
     epochs: count("epochs over the cached features"),
     batchSize: count("feature maps per step"),
-    lr: num({ doc: "peak Adam learning rate (5% warm-up, cosine to 0)", min: 0 }),
+    lr: num({ doc: "peak Adam learning rate of the linear probes (5% warm-up, cosine to 0)", min: 0 }),
+    mlpLr: nullable(num({ doc: "peak Adam learning rate of the MLP probes; null: `lr`", min: 0 })),
     hidden: count("hidden width of MLP probes (2048 in the paper)"),
     bias: bool({ doc: "bias of linear probes on conventional backbones (never on B-cos backbones)" }),
   }, { doc: "probes trained on frozen features" }),

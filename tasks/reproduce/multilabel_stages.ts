@@ -14,7 +14,7 @@ import { defineMapStage, defineStage, type Stage } from "../pipeline/stage.ts";
 import { main as probeMain } from "../probe.ts";
 import { multiLabelEpg } from "./epg_multilabel.ts";
 import { loadProbed } from "./load_probed.ts";
-import { probeArgs, type ProbeCell } from "./stages.ts";
+import { probeArgs, type ProbeCell, probeKey } from "./stages.ts";
 
 /** A multi-label dataset entry with files (VOC 2007 / COCO 2014). */
 type FileMultiLabel = MultiLabelConfig & { dataset: "voc2007" | "coco2014"; root: string };
@@ -89,7 +89,11 @@ export function multiLabelStages(
       const { explainers: _e, stage: _s, ...cellKey } = cell;
       stages.push(defineStage({
         name: probeStage,
-        config: { ...cellKey, ...config.probe, multiLabel: m } as unknown as Json,
+        config: {
+          ...cellKey,
+          ...probeKey(cell, config) as Record<string, Json>,
+          multiLabel: m,
+        } as unknown as Json,
         deps: [cell.pretrainStage],
         seed: cell.seed,
         run: async (ctx) => {

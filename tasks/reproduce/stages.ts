@@ -79,6 +79,33 @@ async function runTask(
 }
 
 /**
+ * The learning rate of a cell's probe: `probe.mlpLr` for MLP probes when it is set, else `probe.lr`.
+ *
+ * @example
+ * ```ts ignore
+ * const lr = probeLr(cell, config); // 0.3 for a linear cell of the fmnist preset
+ * ```
+ */
+export function probeLr(cell: Pick<ProbeCell, "probe">, config: PipelineConfig): number {
+  const { lr, mlpLr } = config.probe;
+  return cell.probe !== "linear" && mlpLr !== null ? mlpLr : lr;
+}
+
+/**
+ * The `probe` section as a cell's stage key holds it: `lr` is the cell's own learning rate and
+ * `mlpLr` is left out, so a cell's key changes only with the settings that train it.
+ *
+ * @example
+ * ```ts ignore
+ * const key = { ...cellKey, ...probeKey(cell, config) };
+ * ```
+ */
+export function probeKey(cell: Pick<ProbeCell, "probe">, config: PipelineConfig): Json {
+  const { mlpLr: _mlpLr, ...rest } = config.probe;
+  return { ...rest, lr: probeLr(cell, config) } as unknown as Json;
+}
+
+/**
  * The `tasks/probe.ts` flags every probe stage shares: backbone, head, loss, the `probe` section of the
  * config, the stage's output and feature-cache directories.
  *
@@ -98,7 +125,8 @@ export function probeArgs(
   return [
     ...["--backbone", backboneDir, "--probe", cell.probe, "--loss", loss],
     ...["--epochs", String(p.epochs), "--out", path("run"), "--seed", String(cell.seed)],
-    ...["--batch-size", String(p.batchSize), "--lr", String(p.lr), "--hidden", String(p.hidden)],
+    ...["--batch-size", String(p.batchSize), "--hidden", String(p.hidden)],
+    ...["--lr", String(probeLr(cell, config))],
     ...["--cache-dir", path("features")],
   ];
 }
@@ -163,7 +191,7 @@ export function buildStages(config: PipelineConfig): Stage[] {
     const { explainers: _explainers, ...cellKey } = cell;
     const probeConfig = {
       ...cellKey,
-      ...config.probe,
+      ...probeKey(cell, config) as Record<string, Json>,
       trainLimit: d.trainLimit,
       testLimit: d.testLimit,
       // (Fashion-MNIST keys stay as they were, so finished Fashion-MNIST runs keep their artifacts)
