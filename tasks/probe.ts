@@ -28,7 +28,9 @@ const HELP =
   `deno run -A tasks/probe.ts --backbone DIR|random --probe P --loss ce|bce --epochs N --out DIR [options]
 
 Trains a probe on frozen backbone features and reports test accuracy (multi-label: F1). Features
-are computed once (backbone in eval mode) and cached, keyed by the backbone weights and the data.
+are computed once (backbone in eval mode) and cached, keyed by the backbone weights and the data;
+with --augment light the training images instead go through the frozen backbone every step, freshly
+augmented (the paper's probe training; test features are still cached).
 Writes DIR/result.json, DIR/probe.safetensors, DIR/history.json; checkpoints in DIR/checkpoints.
 On image-file datasets also DIR/eval_set.json and DIR/test_logits.safetensors (the scored test images
 and the probe's logits on them, read by the reproduce pipeline's explain stage).
@@ -49,6 +51,9 @@ and the probe's logits on them, read by the reproduce pipeline's explain stage).
                     ImageNet mean/std for conventional backbones, [rgb, 1-rgb] for B-cos ones, gray
                     for 1-channel backbones
   --multilabel      multi-object Fashion-MNIST scenes, multi-label BCE, F1
+  --augment K       none (default: train on cached features of un-augmented images) | light (random
+                    resized crop of 64-100% of the area + horizontal flip each step, through the
+                    frozen backbone; Fashion-MNIST and its scenes only)
   --resume          continue the probe run in DIR
   --limit N         training images (default 10000; image-file datasets: all, else a fixed subset)
   --test-limit N    test images (default 10000; image-file datasets: all, else a fixed subset)
@@ -87,6 +92,7 @@ export async function main(args: string[]): Promise<number> {
       dataset: { type: "string" },
       "image-size": { type: "string" },
       multilabel: { type: "boolean", default: false },
+      augment: { type: "string" },
       resume: { type: "boolean", default: false },
       limit: { type: "string" },
       "test-limit": { type: "string" },
@@ -125,6 +131,15 @@ export async function main(args: string[]): Promise<number> {
   const multi = values.multilabel || folder === "voc2007" || folder === "coco2014";
   if (values.multilabel && loss === "ce") throw new UsageError("--multilabel needs --loss bce");
   if (multi && loss === "ce") throw new UsageError(`--dataset ${folder} is multi-label and needs --loss bce`);
+  const augment = values.augment === undefined
+    ? "none"
+    : choiceFlag("augment", values.augment, ["none", "light"]);
+  if (folder && augment !== "none") {
+    throw new UsageError(
+      `--augment ${augment} needs in-memory images (Fashion-MNIST or its --multilabel scenes); ` +
+        `--dataset ${folder} trains on cached features`,
+    );
+  }
   if (folder && !values["data-dir"]) throw new UsageError(`--dataset ${folder} needs --data-dir (its root)`);
   if (!folder && values["image-size"] !== undefined) {
     throw new UsageError("--image-size applies to --dataset imagenet, voc2007 and coco2014");
@@ -209,16 +224,21 @@ export async function main(args: string[]): Promise<number> {
   } else {
     const [trainImages, trainImagesKey] = await sets("train", limit, scenes);
     const [testImages, testKey] = await sets("test", testLimit, testScenes);
-    trainSet = await feats(trainImages, trainImagesKey);
+    trainSet = augment === "light" ? trainImages : await feats(trainImages, trainImagesKey);
     testSet = await feats(testImages, testKey);
     trainKey = trainImagesKey;
   }
-  bb.module.dispose();
+  if (augment === "none") bb.module.dispose();
+  else {console.error(
+      `probe: training images go through the frozen backbone each step (--augment ${augment})`,
+    );}
 
-  const tokens = trainSet.itemShape[2] === 1 && bb.fixedSize !== null;
+  const tokens = testSet.itemShape[2] === 1 && bb.fixedSize !== null;
+  const size = trainSet.itemShape[2];
   const data = new ViewBatcher({
     set: trainSet,
     batchSize: Math.min(batchSize, trainSet.n),
+    views: [augment === "light" ? viewTransform({ size, kind: "light", bcos: bb.bcos }) : undefined],
     seed,
     dropLast: false,
   });
@@ -235,6 +255,7 @@ export async function main(args: string[]): Promise<number> {
     totalSteps,
     optim: { kind: "adam", lr, weightDecay: 0, warmupFraction: 0.05 },
     seed,
+    frozen: augment === "none" ? undefined : { backbone: bb, reduce },
   });
   const config = {
     backbone: values.backbone,
@@ -246,6 +267,8 @@ export async function main(args: string[]): Promise<number> {
     batchSize,
     hidden,
     lr,
+    // (only when on, so that runs from before the option still resume)
+    ...(augment === "none" ? {} : { augment }),
   };
   const result = await trainLoop({
     method,
@@ -263,6 +286,7 @@ export async function main(args: string[]): Promise<number> {
       `probe: stopped at step ${result.step}; checkpoint ${result.checkpoint}. Rerun with --resume.`,
     );
     method.dispose();
+    if (augment !== "none") bb.module.dispose();
     return 130;
   }
   const scores = await evaluateProbe(method, testSet);
@@ -275,6 +299,7 @@ export async function main(args: string[]): Promise<number> {
     probe,
     loss,
     multilabel: multi,
+    augment,
     epochs,
     steps: result.step,
     trainItems: trainSet.n,
@@ -296,6 +321,7 @@ export async function main(args: string[]): Promise<number> {
   console.error(`probe ${probe} (${loss}) on ${values.backbone} (${loaded.record.method}): ${score}`);
   if (values.json) console.log(JSON.stringify(summary));
   method.dispose();
+  if (augment !== "none") bb.module.dispose();
   return 0;
 }
 

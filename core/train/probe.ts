@@ -5,12 +5,14 @@
  * (5% of the steps, from 0.01 x) then cosine to 0 by default. Runs through {@link trainLoop}, so probe
  * runs checkpoint and resume like pre-training. Evaluation: top-1 accuracy, or multi-label F1.
  *
- * Deviation from the paper: features are computed once on un-augmented images (no random resized crop
- * or flip during probe training), which is what makes the cache possible.
+ * Two ways to feed it: cached features (computed once on un-augmented images, the fast default; a
+ * deviation from the paper, which trains probes on random resized crops and flips), or image batches
+ * run through a {@link FrozenBackbone} each step, so that every step sees freshly augmented images as in
+ * the paper (PROTOCOL.md §3), at the cost of a backbone forward pass per step.
  *
  * @module
  */
-import { backward } from "../autograd.ts";
+import { backward, noGrad } from "../autograd.ts";
 import type { HostTensor } from "../host_tensor.ts";
 import { type Probe, type ProbeConfig, probeFor } from "../models/probes.ts";
 import type { Module } from "../nn/module.ts";
@@ -20,7 +22,9 @@ import type { Optimizer } from "../optim/optimizer.ts";
 import type { LrSchedule } from "../optim/schedule.ts";
 import { fromArray, type Tensor } from "../tensor.ts";
 import { multiLabelF1, topOneAccuracy } from "../../metrics/classification.ts";
+import type { Backbone } from "./arch.ts";
 import type { ImageSet } from "./data.ts";
+import { type FeatureReduction, reduceFeatures } from "./features.ts";
 import { predict } from "./evaluate.ts";
 import type { StepContext, TrainBatch, TrainMethod } from "./method.ts";
 import { makeOptimizer, makeSchedule, type OptimConfig } from "./optim_config.ts";
@@ -30,6 +34,14 @@ export const PROBE_NAMES = ["linear", "mlp2", "mlp3", "bcos_mlp2", "bcos_mlp3"] 
 
 /** A probe name. */
 export type ProbeName = typeof PROBE_NAMES[number];
+
+/** A frozen backbone that turns each step's images into the probe's input. */
+export interface FrozenBackbone {
+  /** The backbone; kept in evaluation mode, never updated. */
+  backbone: Backbone;
+  /** What the probe sees of the features: the map, or its mean (enough for a linear probe). */
+  reduce: FeatureReduction;
+}
 
 /** Options of {@link ProbeMethod}. */
 export interface ProbeOptions {
@@ -55,9 +67,11 @@ export interface ProbeOptions {
   optim?: OptimConfig;
   /** Initialisation seed. */
   seed?: number;
+  /** Train on image batches through this backbone (augmented training) instead of feature batches. */
+  frozen?: FrozenBackbone;
 }
 
-/** Trains a probe head on feature batches. */
+/** Trains a probe head on feature batches, or on image batches through a frozen backbone. */
 export class ProbeMethod implements TrainMethod {
   readonly name = "probe";
   readonly modules: Readonly<Record<string, Module>>;
@@ -86,6 +100,7 @@ export class ProbeMethod implements TrainMethod {
     const optim = o.optim ?? { kind: "adam", lr: 1e-3, weightDecay: 0, warmupFraction: 0.05 };
     this.optimizer = makeOptimizer(this.probe.parameters(), optim);
     this.#schedule = makeSchedule(optim, o.totalSteps);
+    o.frozen?.backbone.module.eval();
   }
 
   /** Feature batch tensor in the layout the probe expects. */
@@ -110,10 +125,18 @@ export class ProbeMethod implements TrainMethod {
     return bceWithLogits(logits, bceTargets(y, C, 1 / C), reduction);
   }
 
-  /** One step on a batch of features. */
+  /** The probe's input of a training batch: the features, or the frozen backbone's on the images. */
+  trainingInput(view: { data: Float32Array; shape: readonly number[] }): Tensor {
+    const frozen = this.#o.frozen;
+    if (!frozen) return this.input(view);
+    const images = fromArray(view.shape, view.data);
+    return noGrad(() => reduceFeatures(frozen.backbone.featureMap(images), frozen.reduce));
+  }
+
+  /** One step on a batch of features (or of images, with a frozen backbone). */
   step(batch: TrainBatch, ctx: StepContext): Tensor {
     this.optimizer.lr = this.#schedule(ctx.step);
-    const loss = this.lossOf(this.probe.forward(this.input(batch.views[0])), batch.labels);
+    const loss = this.lossOf(this.logits(this.trainingInput(batch.views[0])), batch.labels);
     backward(loss);
     this.optimizer.step();
     this.optimizer.zeroGrad();
@@ -125,7 +148,7 @@ export class ProbeMethod implements TrainMethod {
     this.probe.train(on);
   }
 
-  /** Frees the probe and the optimiser state. */
+  /** Frees the probe and the optimiser state (not a frozen backbone: it belongs to the caller). */
   dispose(): void {
     this.optimizer.dispose();
     this.probe.dispose();

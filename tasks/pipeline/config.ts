@@ -180,6 +180,8 @@ export interface PipelineConfig {
     lr: number;
     /** Peak learning rate of the MLP probes (null: `lr`). */
     mlpLr: number | null;
+    /** Augmentation of the probes' training images (`light`: through the frozen backbone each step). */
+    augment: "none" | "light";
     /** Hidden width of MLP probes. */
     hidden: number;
     /** Bias of linear probes on conventional backbones. */
@@ -276,6 +278,11 @@ export const CONFIG_SCHEMA: Schema<PipelineConfig> = obj({
     batchSize: count("feature maps per step"),
     lr: num({ doc: "peak Adam learning rate of the linear probes (5% warm-up, cosine to 0)", min: 0 }),
     mlpLr: nullable(num({ doc: "peak Adam learning rate of the MLP probes; null: `lr`", min: 0 })),
+    augment: oneOf(["none", "light"] as const, {
+      doc: "`none`: train on cached features of un-augmented images (fast); `light`: random resized crops " +
+        "(64-100% of the area) + flips through the frozen backbone every step, as the paper trains probes " +
+        "(Fashion-MNIST only)",
+    }),
     hidden: count("hidden width of MLP probes (2048 in the paper)"),
     bias: bool({ doc: "bias of linear probes on conventional backbones (never on B-cos backbones)" }),
   }, { doc: "probes trained on frozen features" }),

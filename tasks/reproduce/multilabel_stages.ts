@@ -35,7 +35,7 @@ export function fileMultiLabel(config: PipelineConfig): FileMultiLabel[] {
 
 /**
  * Throws, naming the key, for data combinations the pipeline does not run: generated Fashion-MNIST
- * scenes need Fashion-MNIST as the single-label dataset.
+ * scenes, and probes trained on augmented images, need Fashion-MNIST as the single-label dataset.
  *
  * @example
  * ```ts ignore
@@ -43,6 +43,12 @@ export function fileMultiLabel(config: PipelineConfig): FileMultiLabel[] {
  * ```
  */
 export function checkSupported(config: PipelineConfig): void {
+  if (config.probe.augment !== "none" && config.data.dataset !== "fashion-mnist") {
+    throw new Error(
+      `probe.augment: '${config.probe.augment}' trains probes on in-memory Fashion-MNIST images; ` +
+        `data.dataset '${config.data.dataset}' trains on cached features (set probe.augment to 'none')`,
+    );
+  }
   config.data.multiLabel.forEach((m, i) => {
     if (m.dataset === "fashion-scenes" && config.data.dataset !== "fashion-mnist") {
       throw new Error(
@@ -91,7 +97,7 @@ export function multiLabelStages(
         name: probeStage,
         config: {
           ...cellKey,
-          ...probeKey(cell, config) as Record<string, Json>,
+          ...probeKey(cell, config, false) as Record<string, Json>,
           multiLabel: m,
         } as unknown as Json,
         deps: [cell.pretrainStage],

@@ -92,17 +92,23 @@ export function probeLr(cell: Pick<ProbeCell, "probe">, config: PipelineConfig):
 }
 
 /**
- * The `probe` section as a cell's stage key holds it: `lr` is the cell's own learning rate and
- * `mlpLr` is left out, so a cell's key changes only with the settings that train it.
+ * The `probe` section as a cell's stage key holds it: `lr` is the cell's own learning rate, `mlpLr` is
+ * left out, and so is `augment` unless the cell trains on augmented images (`augmented`), so a cell's
+ * key changes only with the settings that train it.
  *
  * @example
  * ```ts ignore
- * const key = { ...cellKey, ...probeKey(cell, config) };
+ * const key = { ...cellKey, ...probeKey(cell, config, true) };
  * ```
  */
-export function probeKey(cell: Pick<ProbeCell, "probe">, config: PipelineConfig): Json {
-  const { mlpLr: _mlpLr, ...rest } = config.probe;
-  return { ...rest, lr: probeLr(cell, config) } as unknown as Json;
+export function probeKey(cell: Pick<ProbeCell, "probe">, config: PipelineConfig, augmented: boolean): Json {
+  const { mlpLr: _mlpLr, augment, ...rest } = config.probe;
+  return { ...rest, lr: probeLr(cell, config), ...(augmented ? { augment } : {}) } as unknown as Json;
+}
+
+/** Whether the single-label probes train on augmented images (`probe.augment`; Fashion-MNIST only). */
+export function augmentsProbes(config: PipelineConfig): boolean {
+  return config.probe.augment !== "none";
 }
 
 /**
@@ -129,6 +135,33 @@ export function probeArgs(
     ...["--lr", String(probeLr(cell, config))],
     ...["--cache-dir", path("features")],
   ];
+}
+
+/**
+ * The `tasks/probe.ts` flags of a single-label probe stage: {@link probeArgs} plus the dataset, its
+ * limits and root, and `--augment` when `probe.augment` is on.
+ *
+ * @example
+ * ```ts ignore
+ * const args = singleLabelProbeArgs(cell, config, backboneDir, ctx.path);
+ * ```
+ */
+export function singleLabelProbeArgs(
+  cell: ProbeCell,
+  config: PipelineConfig,
+  backboneDir: string,
+  path: (...parts: string[]) => string,
+): string[] {
+  const d = config.data;
+  const args = probeArgs(cell, cell.loss, config, backboneDir, path);
+  if (d.dataset === "imagenet") {
+    args.push("--dataset", "imagenet", "--image-size", String(d.imageSize));
+    if (d.testLimit > 0) args.push("--test-limit", String(d.testLimit));
+  } else args.push("--test-limit", String(d.testLimit || 10000));
+  if (d.trainLimit > 0) args.push("--limit", String(d.trainLimit));
+  if (d.root) args.push("--data-dir", d.root);
+  if (augmentsProbes(config)) args.push("--augment", config.probe.augment);
+  return args;
 }
 
 /**
@@ -191,7 +224,7 @@ export function buildStages(config: PipelineConfig): Stage[] {
     const { explainers: _explainers, ...cellKey } = cell;
     const probeConfig = {
       ...cellKey,
-      ...probeKey(cell, config) as Record<string, Json>,
+      ...probeKey(cell, config, augmentsProbes(config)) as Record<string, Json>,
       trainLimit: d.trainLimit,
       testLimit: d.testLimit,
       // (Fashion-MNIST keys stay as they were, so finished Fashion-MNIST runs keep their artifacts)
@@ -203,13 +236,7 @@ export function buildStages(config: PipelineConfig): Stage[] {
       deps: [cell.pretrainStage],
       seed: cell.seed,
       run: async (ctx) => {
-        const args = probeArgs(cell, cell.loss, config, ctx.dep(cell.pretrainStage).dir + "/run", ctx.path);
-        if (d.dataset === "imagenet") {
-          args.push("--dataset", "imagenet", "--image-size", String(d.imageSize));
-          if (d.testLimit > 0) args.push("--test-limit", String(d.testLimit));
-        } else args.push("--test-limit", String(d.testLimit || 10000));
-        if (d.trainLimit > 0) args.push("--limit", String(d.trainLimit));
-        if (d.root) args.push("--data-dir", d.root);
+        const args = singleLabelProbeArgs(cell, config, ctx.dep(cell.pretrainStage).dir + "/run", ctx.path);
         if (await exists(ctx.path("run", "checkpoints"))) args.push("--resume");
         await runTask(probeMain, args, `probe ${cell.stage}`);
       },

@@ -30,6 +30,23 @@ Deno.test("probe: --help exits 0; bad flags exit 2 with one line", async () => {
       /needs --arch/,
     ],
     [[...base, "--probe", "linear", "--loss", "ce", "--limit", "0"], /--limit must be an integer/],
+    [[...base, "--probe", "linear", "--loss", "ce", "--augment", "heavy"], /--augment must be one of/],
+    [
+      [
+        ...base,
+        "--probe",
+        "linear",
+        "--loss",
+        "ce",
+        "--augment",
+        "light",
+        "--dataset",
+        "imagenet",
+        "--data-dir",
+        "/x",
+      ],
+      /--augment light needs in-memory images/,
+    ],
   ];
   for (const [args, re] of cases) {
     const r = await run(args);
@@ -102,6 +119,26 @@ Deno.test("probe: trains on a random backbone, caches the features (means for li
     assert.equal(c.code, 0, c.stderr);
     assert.doesNotMatch(c.stderr, /features computed/);
     assert.match(c.stderr, /features from cache/);
+    // augmented training: the same run as `a` but on freshly augmented images through the backbone
+    const d = await run([
+      ...common,
+      "--probe",
+      "linear",
+      "--loss",
+      "ce",
+      "--augment",
+      "light",
+      "--out",
+      `${tmp}/d`,
+    ]);
+    assert.equal(d.code, 0, d.stderr);
+    assert.match(d.stderr, /through the frozen backbone each step/);
+    const rd = JSON.parse(d.stdout.trim().split("\n").at(-1)!);
+    assert.equal(rd.augment, "light");
+    assert.equal(ra.augment, "none");
+    assert.equal(rd.epochLoss.length, ra.epochLoss.length);
+    assert.notDeepEqual(rd.epochLoss, ra.epochLoss, "augmentation changed nothing");
+    assert.ok(rd.accuracy >= 0 && rd.accuracy <= 1);
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }

@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { loadConfig } from "../../tasks/pipeline/preset.ts";
-import { buildStages, probeArgs, probeCells, probeKey, probeLr } from "../../tasks/reproduce/stages.ts";
+import {
+  buildStages,
+  probeArgs,
+  probeCells,
+  probeKey,
+  probeLr,
+  singleLabelProbeArgs,
+} from "../../tasks/reproduce/stages.ts";
 
 const path = (...parts: string[]) => ["/stage", ...parts].join("/");
 
@@ -29,8 +36,27 @@ Deno.test("reproduce stages: with probe.mlpLr null every probe uses probe.lr, an
   const linear = cells.find((c) => c.probe === "linear")!;
   const mlp = cells.find((c) => c.probe === "mlp3")!;
   // the key of a linear cell is the probe section without mlpLr: the same whatever mlpLr is
-  const { mlpLr: _m, ...section } = plain.probe;
-  assert.deepEqual(probeKey(linear, plain), section);
-  assert.deepEqual(probeKey(linear, withMlp), probeKey(linear, plain));
-  assert.notDeepEqual(probeKey(mlp, withMlp), probeKey(mlp, plain));
+  const { mlpLr: _m, augment: _a, ...section } = plain.probe;
+  assert.deepEqual(probeKey(linear, plain, false), section);
+  assert.deepEqual(probeKey(linear, withMlp, false), probeKey(linear, plain, false));
+  assert.notDeepEqual(probeKey(mlp, withMlp, false), probeKey(mlp, plain, false));
+});
+
+Deno.test("reproduce stages: probe.augment light passes --augment to the single-label probes and is part of their key; other datasets refuse it", async () => {
+  const plain = await loadConfig({ preset: "fmnist" });
+  const light = await loadConfig({ preset: "fmnist", set: ["probe.augment=light"] });
+  const stagesOf = (c: typeof plain) => new Map(buildStages(c).map((s) => [s.name, s]));
+  const cell = probeCells(light).find((c) => c.probe === "linear")!;
+  assert.equal((stagesOf(light).get(cell.stage)!.config as Record<string, unknown>).augment, "light");
+  const augmentFlag = (args: string[]) =>
+    args.includes("--augment") ? args[args.indexOf("--augment") + 1] : null;
+  assert.equal(augmentFlag(singleLabelProbeArgs(cell, light, "/bb", path)), "light");
+  assert.equal(augmentFlag(singleLabelProbeArgs(cell, plain, "/bb", path)), null);
+  // with augment none the key is what it was before the option existed
+  assert.equal("augment" in (stagesOf(plain).get(cell.stage)!.config as Record<string, unknown>), false);
+  const imagenet = await loadConfig({
+    preset: "paper",
+    set: ["probe.augment=light", "data.multiLabel=[]"],
+  });
+  assert.throws(() => buildStages(imagenet), /probe\.augment: 'light' .*data\.dataset 'imagenet'/);
 });

@@ -4,7 +4,16 @@ import "../../../core/ops/mod.ts";
 import { fromArray, tidyAsync } from "../../../core/tensor.ts";
 import { type ImageSet, ViewBatcher } from "../../../core/train/data.ts";
 import { trainLoop } from "../../../core/train/loop.ts";
-import { evaluateProbe, ProbeMethod, type ProbeName } from "../../../core/train/probe.ts";
+import {
+  evaluateProbe,
+  type FrozenBackbone,
+  ProbeMethod,
+  type ProbeName,
+} from "../../../core/train/probe.ts";
+import { randomBackbone } from "../../../core/train/export.ts";
+import { featureSet, reduceFeatures } from "../../../core/train/features.ts";
+import { predict } from "../../../core/train/evaluate.ts";
+import { readStateDict } from "../../../core/train/readback.ts";
 import { assertClose } from "../../util/assert_close.ts";
 
 await initGpu();
@@ -115,4 +124,52 @@ Deno.test("probe losses: CE on class indices; BCE with off-labels 1/C summed ove
       }),
     /multi-label probes are trained with BCE/,
   );
+});
+
+Deno.test("probe on a frozen backbone: steps on images match steps on the backbone's cached features, and the backbone never changes", async () => {
+  const { backbone } = await randomBackbone({ name: "resnet_tiny", seed: 3, widths: [4, 8, 8] });
+  const n = 48, side = 12;
+  let s = 5;
+  const rand = () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const images: ImageSet = {
+    images: Float32Array.from({ length: n * side * side }, rand),
+    itemShape: [1, side, side],
+    n,
+    labels: Float32Array.from({ length: n }, (_, i) => i % C),
+    numClasses: C,
+    multiLabel: false,
+  };
+  const before = await readStateDict(backbone.module.stateDict());
+  backbone.module.eval();
+  const means = await predict((x) => reduceFeatures(backbone.featureMap(x), "mean"), images);
+  const cached = featureSet(means, images);
+  const run = async (set: ImageSet, frozen?: FrozenBackbone) => {
+    const data = new ViewBatcher({ set, batchSize: 16, seed: 2 });
+    const method = new ProbeMethod({
+      probe: "linear",
+      inChannels: backbone.featureDim,
+      numClasses: C,
+      loss: "bce",
+      totalSteps: data.batchesPerEpoch * 2,
+      optim: { kind: "adam", lr: 3e-2, weightDecay: 0, warmupFraction: 0 },
+      frozen,
+    });
+    const tmp = await Deno.makeTempDir();
+    try {
+      const r = await trainLoop({ method, data, epochs: 2, outDir: tmp, progress: false, logEvery: 1 });
+      return { losses: r.history.losses, weights: await readStateDict(method.probe.stateDict()) };
+    } finally {
+      method.dispose();
+      await Deno.remove(tmp, { recursive: true });
+    }
+  };
+  const onFeatures = await run(cached);
+  backbone.module.train(true); // the probe must put it back into evaluation mode itself
+  const onImages = await run(images, { backbone, reduce: "mean" });
+  assert.equal(onImages.losses.length, 6);
+  assertClose(onImages.losses, onFeatures.losses, 1e-5);
+  for (const [k, w] of onFeatures.weights) assertClose(onImages.weights.get(k)!.data, w.data, 1e-5);
+  const after = await readStateDict(backbone.module.stateDict());
+  for (const [k, t] of before) assert.deepEqual(after.get(k)!.data, t.data, `${k} changed`);
+  backbone.module.dispose();
 });
