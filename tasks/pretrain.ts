@@ -81,8 +81,11 @@ async function initFromRun(m: SupervisedMethod, dir: string): Promise<void> {
   m.head.loadStateDict(head, { source: path });
 }
 
-/** DINO's temperature and last-layer options from the flags, epochs turned into steps. */
-function dinoSchedule(values: Record<string, unknown>, stepsPerEpoch: number): DinoSchedule {
+/**
+ * DINO's temperature and last-layer options from the flags (checked before any work starts); the
+ * epochs become steps once the batches per epoch are known.
+ */
+function dinoFlags(values: Record<string, unknown>): (stepsPerEpoch: number) => DinoSchedule {
   const flag = (name: string) => values[name] as string | undefined;
   const temperature = (name: string, fallback: number) => {
     const v = flag(name) === undefined ? fallback : numberFlag(name, flag(name)!);
@@ -90,13 +93,15 @@ function dinoSchedule(values: Record<string, unknown>, stepsPerEpoch: number): D
     return v;
   };
   const teacherTemp = temperature("teacher-temp", 0.04);
-  return {
+  const warmupTeacherTemp = temperature("warmup-teacher-temp", teacherTemp);
+  const warmupEpochs = intFlag("warmup-teacher-epochs", flag("warmup-teacher-epochs"), 0, 0);
+  const freezeEpochs = intFlag("freeze-last-layer-epochs", flag("freeze-last-layer-epochs"), 0, 1);
+  return (stepsPerEpoch) => ({
     teacherTemp,
-    warmupTeacherTemp: temperature("warmup-teacher-temp", teacherTemp),
-    warmupTeacherSteps: stepsPerEpoch * intFlag("warmup-teacher-epochs", flag("warmup-teacher-epochs"), 0, 0),
-    freezeLastLayerSteps: stepsPerEpoch *
-      intFlag("freeze-last-layer-epochs", flag("freeze-last-layer-epochs"), 0, 1),
-  };
+    warmupTeacherTemp,
+    warmupTeacherSteps: stepsPerEpoch * warmupEpochs,
+    freezeLastLayerSteps: stepsPerEpoch * freezeEpochs,
+  });
 }
 
 /**
@@ -200,12 +205,17 @@ export async function main(args: string[]): Promise<number> {
     );
   }
 
+  const dino = method === "dino" ? dinoFlags(values) : null;
+  if (values.init !== undefined && method !== "supervised") {
+    throw new UsageError("--init works with --method supervised only");
+  }
+
   await initGpu();
   const dataDir = values["data-dir"];
   const train = fashionImageSet(await loadFashionMnist({ split: "train", limit, dir: dataDir }));
   const data = new ViewBatcher({ set: train, batchSize, views: pretrainViews(cfg), seed });
   cfg.totalSteps = data.batchesPerEpoch * epochs;
-  if (method === "dino") cfg.dino = dinoSchedule(values, data.batchesPerEpoch);
+  if (dino) cfg.dino = dino(data.batchesPerEpoch);
   const m = buildPretrainMethod(cfg);
   if (values.init !== undefined) {
     if (!(m instanceof SupervisedMethod)) throw new UsageError("--init works with --method supervised only");

@@ -40,6 +40,21 @@ Deno.test("pretrain: --help exits 0; bad flags exit 2 with one line naming the f
       ["--method", "mocov2", "--arch", "resnet_small", "--epochs", "1", "--out", "x", "--queue-size", "100"],
       /multiple/,
     ],
+    // checked before the GPU and the data are touched (the data directory does not exist)
+    [
+      [
+        ...["--method", "dino", "--arch", "resnet_small", "--epochs", "1", "--out", "x"],
+        "--teacher-temp",
+        "0",
+      ]
+        .concat(["--data-dir", "/nonexistent"]),
+      /--teacher-temp must be > 0/,
+    ],
+    [
+      ["--method", "byol", "--arch", "resnet_small", "--epochs", "1", "--out", "x", "--init", "y"]
+        .concat(["--data-dir", "/nonexistent"]),
+      /--init works with --method supervised only/,
+    ],
   ];
   for (const [args, re] of cases) {
     const r = await run(args);

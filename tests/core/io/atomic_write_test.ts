@@ -1,15 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { atomicWriteFile, atomicWriteTextFile } from "../../../core/io/atomic_write.ts";
-
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "atomic_write_test_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+import { withTempDir } from "../../util/temp_dir.ts";
 
 Deno.test("atomicWriteFile writes bytes and streamed chunks, replacing the old file", async () => {
   await withTempDir(async (dir) => {

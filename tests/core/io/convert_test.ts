@@ -15,15 +15,7 @@ import {
   TTensor,
   u16Bytes,
 } from "./torch_save_encoder.ts";
-
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "convert_test_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+import { withTempDir } from "../../util/temp_dir.ts";
 
 /** Runs `main` capturing console output. */
 async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {

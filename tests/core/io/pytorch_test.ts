@@ -28,15 +28,7 @@ import {
   u16Bytes,
 } from "./torch_save_encoder.ts";
 import { writeZip } from "./zip_writer.ts";
-
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "pytorch_test_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+import { withTempDir } from "../../util/temp_dir.ts";
 
 /** A state dict exercising dtypes, parameters, scalars and strided views. */
 function sampleStateDict(): PyOrderedDict {

@@ -10,6 +10,7 @@ import {
   writeSafetensors,
 } from "../../../core/io/safetensors.ts";
 import { assertClose } from "../../util/assert_close.ts";
+import { withTempDir } from "../../util/temp_dir.ts";
 
 const FIXTURE = "tests/fixtures/torch/resnet_bottleneck_small.safetensors";
 const FIXTURE_JSON = "tests/fixtures/torch/resnet_bottleneck_small.json";
@@ -28,15 +29,6 @@ function u16le(words: number[]): Uint8Array {
   const out = new Uint8Array(words.length * 2);
   words.forEach((w, i) => new DataView(out.buffer).setUint16(i * 2, w, true));
   return out;
-}
-
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "safetensors_test_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
 }
 
 Deno.test("safetensors: write then read round trip with metadata, sorted keys and padded header", async () => {

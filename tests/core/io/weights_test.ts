@@ -5,17 +5,9 @@ import { writeSafetensors } from "../../../core/io/safetensors.ts";
 import { detectWeightsFormat, readWeights } from "../../../core/io/weights.ts";
 import type { PyValue } from "./pickle_writer.ts";
 import { f32Tensor, stateDict, torchSaveLegacy, torchSaveZip } from "./torch_save_encoder.ts";
+import { withTempDir } from "../../util/temp_dir.ts";
 
 const FIXTURE = "tests/fixtures/torch/resnet_bottleneck_small.safetensors";
-
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "weights_test_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
 
 Deno.test("readWeights: safetensors with entry selection and prefix stripping", async () => {
   assert.equal(await detectWeightsFormat(FIXTURE), "safetensors");
