@@ -13,6 +13,7 @@ import { atomicWriteTextFile } from "../core/io/atomic_write.ts";
 import { FASHION_ARCH_NAMES } from "../core/train/arch.ts";
 import { viewTransform } from "../core/train/augment.ts";
 import { fashionImageSet, type ImageSet, sceneImageSet, ViewBatcher } from "../core/train/data.ts";
+import { searchLearningRate } from "../core/train/lr_search.ts";
 import { loadBackbone, type LoadedBackbone, randomBackbone } from "../core/train/export.ts";
 import { cachedFeatures, featureSet } from "../core/train/features.ts";
 import { type EvalSet, writeEvalSet } from "../core/train/eval_set.ts";
@@ -22,7 +23,7 @@ import { trainLoop } from "../core/train/loop.ts";
 import { evaluateProbe, PROBE_NAMES, ProbeMethod } from "../core/train/probe.ts";
 import { readStateDict } from "../core/train/readback.ts";
 import { parseFlags, runMain, UsageError } from "./cli.ts";
-import { choiceFlag, intFlag, intListFlag, numberFlag } from "./train/args.ts";
+import { choiceFlag, intFlag, intListFlag, numberFlag, numberListFlag } from "./train/args.ts";
 
 const HELP =
   `deno run -A tasks/probe.ts --backbone DIR|random --probe P --loss ce|bce --epochs N --out DIR [options]
@@ -61,7 +62,11 @@ and the probe's logits on them, read by the reproduce pipeline's explain stage).
   --test-scenes N   test scenes with --multilabel (default 300)
   --scene-size S    scene side in pixels (default 84)
   --batch-size B    feature maps per step (default 256)
-  --lr X            peak Adam learning rate (default 1e-3; warm-up 5%, cosine)
+  --lr X[,Y...]     peak Adam learning rate (default 1e-3; warm-up 5%, cosine); several values search:
+                    one probe each on the training items minus a held-out --val-fraction, the best
+                    on those held-out items is retrained on all training items and tested
+                    (candidates' runs in DIR/lr_search)
+  --val-fraction F  held-out share of the training items for the lr search (default 0.1)
   --hidden H        hidden width of MLP probes (default 256)
   --seed S          seed of the probe, data order and random backbone (default 0)
   --cache-dir DIR   feature cache (default: <backbone>/features, or <out>/features for random)
@@ -101,6 +106,7 @@ export async function main(args: string[]): Promise<number> {
       "scene-size": { type: "string" },
       "batch-size": { type: "string" },
       lr: { type: "string" },
+      "val-fraction": { type: "string" },
       hidden: { type: "string" },
       seed: { type: "string" },
       "cache-dir": { type: "string" },
@@ -153,7 +159,13 @@ export async function main(args: string[]): Promise<number> {
   const sceneSize = intFlag("scene-size", values["scene-size"], 28, 84);
   const batchSize = intFlag("batch-size", values["batch-size"], 1, 256);
   const hidden = intFlag("hidden", values.hidden, 1, 256);
-  const lr = values.lr ? numberFlag("lr", values.lr) : 1e-3;
+  const lrs = values.lr ? numberListFlag("lr", values.lr) : [1e-3];
+  const valFraction = values["val-fraction"] === undefined
+    ? 0.1
+    : numberFlag("val-fraction", values["val-fraction"]);
+  if (!(valFraction > 0 && valFraction < 1)) {
+    throw new UsageError(`--val-fraction must be in (0, 1), got '${values["val-fraction"]}'`);
+  }
   const random = values.backbone === "random";
   if (random && !values.arch) throw new UsageError("--backbone random needs --arch");
   const arch = random ? choiceFlag("arch", values.arch, FASHION_ARCH_NAMES) : undefined;
@@ -228,67 +240,101 @@ export async function main(args: string[]): Promise<number> {
     testSet = await feats(testImages, testKey);
     trainKey = trainImagesKey;
   }
-  if (augment === "none") bb.module.dispose();
-  else {console.error(
-      `probe: training images go through the frozen backbone each step (--augment ${augment})`,
-    );}
-
+  if (augment !== "none") {
+    console.error(`probe: training images go through the frozen backbone each step (--augment ${augment})`);
+  }
+  const images = augment !== "none";
   const tokens = testSet.itemShape[2] === 1 && bb.fixedSize !== null;
   const size = trainSet.itemShape[2];
-  const data = new ViewBatcher({
-    set: trainSet,
-    batchSize: Math.min(batchSize, trainSet.n),
-    views: [augment === "light" ? viewTransform({ size, kind: "light", bcos: bb.bcos }) : undefined],
-    seed,
-    dropLast: false,
-  });
-  const totalSteps = data.batchesPerEpoch * epochs;
-  const method = new ProbeMethod({
-    probe,
-    inChannels: bb.featureDim,
-    numClasses: trainSet.numClasses,
-    loss,
-    multiLabel: multi,
-    bias: probe === "linear" ? !bb.bcos : undefined,
-    hidden,
-    tokens,
-    totalSteps,
-    optim: { kind: "adam", lr, weightDecay: 0, warmupFraction: 0.05 },
-    seed,
-    frozen: augment === "none" ? undefined : { backbone: bb, reduce },
-  });
-  const config = {
-    backbone: values.backbone,
-    backboneHash: loaded.hash,
-    probe,
-    loss,
-    multi,
-    trainKey,
-    batchSize,
-    hidden,
-    lr,
-    // (only when on, so that runs from before the option still resume)
-    ...(augment === "none" ? {} : { augment }),
-  };
-  const result = await trainLoop({
-    method,
-    data,
-    epochs,
-    outDir: out,
-    resume: values.resume,
-    seed,
-    config,
-    logEvery: 50,
-    label: `probe ${probe} ${loss}`,
-  });
-  if (result.interrupted) {
+  const augmentView = images ? viewTransform({ size, kind: "light", bcos: bb.bcos }) : undefined;
+  const scoreOf = (s: { accuracy?: number; microF1?: number }) => multi ? s.microF1! : s.accuracy!;
+  const percent = (x: number) => `${(x * 100).toFixed(2)}%`;
+
+  /** Trains one probe on `set` at `lr` in `dir` (resuming a run there); null when interrupted. */
+  const fit = async (set: ImageSet, lr: number, dir: string, resume: boolean, label: string) => {
+    const data = new ViewBatcher({
+      set,
+      batchSize: Math.min(batchSize, set.n),
+      views: [augmentView],
+      seed,
+      dropLast: false,
+    });
+    const method = new ProbeMethod({
+      probe,
+      inChannels: bb.featureDim,
+      numClasses: set.numClasses,
+      loss,
+      multiLabel: multi,
+      bias: probe === "linear" ? !bb.bcos : undefined,
+      hidden,
+      tokens,
+      totalSteps: data.batchesPerEpoch * epochs,
+      optim: { kind: "adam", lr, weightDecay: 0, warmupFraction: 0.05 },
+      seed,
+      frozen: images ? { backbone: bb, reduce } : undefined,
+    });
+    const config = {
+      backbone: values.backbone,
+      backboneHash: loaded.hash,
+      probe,
+      loss,
+      multi,
+      trainKey,
+      batchSize,
+      hidden,
+      lr,
+      // (only when set, so that runs from before these options still resume)
+      ...(images ? { augment } : {}),
+      ...(set.n !== trainSet.n ? { fitItems: set.n } : {}),
+    };
+    const result = await trainLoop({
+      method,
+      data,
+      epochs,
+      outDir: dir,
+      resume,
+      seed,
+      config,
+      logEvery: 50,
+      label,
+    });
+    if (!result.interrupted) return { method, result };
     console.error(
       `probe: stopped at step ${result.step}; checkpoint ${result.checkpoint}. Rerun with --resume.`,
     );
     method.dispose();
-    if (augment !== "none") bb.module.dispose();
+    return null;
+  };
+
+  // learning-rate search on held-out training items (core/train/lr_search.ts)
+  const search = lrs.length < 2 ? null : await searchLearningRate({
+    lrs,
+    set: trainSet,
+    valFraction,
+    seed,
+    dir: `${out}/lr_search`,
+    trainAndScore: async (fitSet, valSet, candidate, dir, resume) => {
+      const run = await fit(fitSet, candidate, dir, resume, `probe ${probe} ${loss} lr ${candidate}`);
+      if (!run) return null;
+      const scores = await evaluateProbe(run.method, valSet, { images, transform });
+      run.method.dispose();
+      return scoreOf(scores);
+    },
+    log: (line) => console.error(`probe: ${line}`),
+  });
+  if (lrs.length > 1 && !search) {
+    if (images) bb.module.dispose();
     return 130;
   }
+  const lr = search?.lr ?? lrs[0];
+  if (search) {
+    console.error(`probe: lr ${lr} has the best validation score; training on all ${trainSet.n} items`);
+  }
+
+  const run = await fit(trainSet, lr, out, values.resume, `probe ${probe} ${loss}`);
+  if (images) bb.module.dispose();
+  if (!run) return 130;
+  const { method, result } = run;
   const scores = await evaluateProbe(method, testSet);
   const summary = {
     backbone: values.backbone,
@@ -300,6 +346,8 @@ export async function main(args: string[]): Promise<number> {
     loss,
     multilabel: multi,
     augment,
+    lr,
+    ...(search ? { lrSearch: search.candidates, validationItems: search.validationItems } : {}),
     epochs,
     steps: result.step,
     trainItems: trainSet.n,
@@ -316,12 +364,11 @@ export async function main(args: string[]): Promise<number> {
   if (evalSet) await writeEvalSet(out, evalSet, scores.logits);
   await atomicWriteTextFile(`${out}/result.json`, JSON.stringify(summary, null, 2) + "\n");
   const score = multi
-    ? `micro F1 ${(scores.microF1! * 100).toFixed(2)}%, macro F1 ${(scores.macroF1! * 100).toFixed(2)}%`
-    : `test accuracy ${(scores.accuracy! * 100).toFixed(2)}%`;
+    ? `micro F1 ${percent(scores.microF1!)}, macro F1 ${percent(scores.macroF1!)}`
+    : `test accuracy ${percent(scores.accuracy!)}`;
   console.error(`probe ${probe} (${loss}) on ${values.backbone} (${loaded.record.method}): ${score}`);
   if (values.json) console.log(JSON.stringify(summary));
   method.dispose();
-  if (augment !== "none") bb.module.dispose();
   return 0;
 }
 

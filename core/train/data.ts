@@ -122,6 +122,42 @@ export function gatherLabels(set: ImageSet, indices: readonly number[]): Float32
   return out;
 }
 
+/**
+ * The items `indices` of a set, in that order, as a new set (copies; no transform).
+ *
+ * @example
+ * ```ts ignore
+ * const firstTen = subsetOf(set, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+ * ```
+ */
+export function subsetOf(set: ImageSet, indices: readonly number[]): ImageSet {
+  const items = gatherItems(set, indices);
+  return { ...set, images: items.data, n: indices.length, labels: gatherLabels(set, indices) };
+}
+
+/**
+ * A seeded split of `n` items into a part to fit on and a held-out validation part of
+ * `round(fraction * n)` items (at least 1, at most n - 1); both keep ascending order.
+ *
+ * @example
+ * ```ts
+ * import { holdoutSplit } from "./data.ts";
+ * const { fit, val } = holdoutSplit(10, 0.2, 0);
+ * console.log(fit.length, val.length); // 8 2
+ * ```
+ */
+export function holdoutSplit(n: number, fraction: number, seed: number): { fit: number[]; val: number[] } {
+  if (!(n >= 2)) throw new RangeError(`holdoutSplit: ${n} items cannot be split`);
+  if (!(fraction > 0 && fraction < 1)) {
+    throw new RangeError(`holdoutSplit: fraction ${fraction} not in (0, 1)`);
+  }
+  const k = Math.min(n - 1, Math.max(1, Math.round(fraction * n)));
+  const held = new Set(Rng.derive(seed, 0x7a1d).permutation(n).slice(0, k));
+  const fit: number[] = [], val: number[] = [];
+  for (let i = 0; i < n; i++) (held.has(i) ? val : fit).push(i);
+  return { fit, val };
+}
+
 /** Options of {@link ViewBatcher}. */
 export interface ViewBatcherOptions {
   /** The data. */

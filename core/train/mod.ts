@@ -26,6 +26,7 @@ export * from "./features.ts";
 export * from "./heads.ts";
 export * from "./loop.ts";
 export * from "./loss_log.ts";
+export * from "./lr_search.ts";
 export * from "./method.ts";
 export * from "./optim_config.ts";
 export * from "./probe.ts";

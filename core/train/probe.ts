@@ -22,6 +22,7 @@ import type { Optimizer } from "../optim/optimizer.ts";
 import type { LrSchedule } from "../optim/schedule.ts";
 import { fromArray, type Tensor } from "../tensor.ts";
 import { multiLabelF1, topOneAccuracy } from "../../metrics/classification.ts";
+import type { Transform } from "../data/transforms.ts";
 import type { Backbone } from "./arch.ts";
 import type { ImageSet } from "./data.ts";
 import { type FeatureReduction, reduceFeatures } from "./features.ts";
@@ -125,12 +126,16 @@ export class ProbeMethod implements TrainMethod {
     return bceWithLogits(logits, bceTargets(y, C, 1 / C), reduction);
   }
 
+  /** The frozen backbone's features of an image batch, as the probe sees them (no gradient). */
+  featuresOf(images: Tensor): Tensor {
+    const frozen = this.#o.frozen;
+    if (!frozen) throw new Error("ProbeMethod.featuresOf: this probe has no frozen backbone");
+    return noGrad(() => reduceFeatures(frozen.backbone.featureMap(images), frozen.reduce));
+  }
+
   /** The probe's input of a training batch: the features, or the frozen backbone's on the images. */
   trainingInput(view: { data: Float32Array; shape: readonly number[] }): Tensor {
-    const frozen = this.#o.frozen;
-    if (!frozen) return this.input(view);
-    const images = fromArray(view.shape, view.data);
-    return noGrad(() => reduceFeatures(frozen.backbone.featureMap(images), frozen.reduce));
+    return this.#o.frozen ? this.featuresOf(fromArray(view.shape, view.data)) : this.input(view);
   }
 
   /** One step on a batch of features (or of images, with a frozen backbone). */
@@ -169,18 +174,23 @@ export interface ProbeScores {
 
 /**
  * Scores a trained probe on a feature set (eval mode): accuracy, or F1 at sigmoid > 0.5 when the set
- * is multi-label.
+ * is multi-label. With `images`, the set holds images that go through the probe's frozen backbone.
  *
  * @example
  * ```ts ignore
  * const { accuracy } = await evaluateProbe(method, testFeatures);
  * ```
  */
-export async function evaluateProbe(method: ProbeMethod, set: ImageSet): Promise<ProbeScores> {
+export async function evaluateProbe(
+  method: ProbeMethod,
+  set: ImageSet,
+  opts: { images?: boolean; transform?: Transform } = {},
+): Promise<ProbeScores> {
   const was = method.probe.training;
   method.setTraining(false);
   try {
-    const logits = await predict((x) => method.logits(x), set);
+    const input = (x: Tensor) => opts.images ? method.featuresOf(x) : x;
+    const logits = await predict((x) => method.logits(input(x)), set, { transform: opts.transform });
     if (set.multiLabel) {
       const f1 = multiLabelF1(logits, { shape: [set.n, set.numClasses], data: set.labels });
       return { microF1: f1.microF1, macroF1: f1.macroF1, logits };

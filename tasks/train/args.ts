@@ -61,6 +61,31 @@ export function intListFlag(name: string, value: string): number[] {
 }
 
 /**
+ * Parses a comma-separated list of distinct finite numbers >= 0 (`0.01,0.1,1`), or throws a
+ * {@link UsageError}.
+ *
+ * @example
+ * ```ts
+ * import { numberListFlag } from "./args.ts";
+ * console.log(numberListFlag("lr", "0.01,0.1")); // [0.01, 0.1]
+ * ```
+ */
+export function numberListFlag(name: string, value: string): number[] {
+  const parts = value.split(",");
+  const bad = () =>
+    new UsageError(`--${name} must be a comma-separated list of distinct numbers >= 0, got '${value}'`);
+  const numbers = parts.map((s) => {
+    try {
+      return numberFlag(name, s);
+    } catch {
+      throw bad();
+    }
+  });
+  if (new Set(numbers).size !== numbers.length) throw bad();
+  return numbers;
+}
+
+/**
  * Checks that `value` is one of `choices`, or throws a {@link UsageError}.
  *
  * @example

@@ -32,6 +32,14 @@ Deno.test("probe: --help exits 0; bad flags exit 2 with one line", async () => {
     [[...base, "--probe", "linear", "--loss", "ce", "--limit", "0"], /--limit must be an integer/],
     [[...base, "--probe", "linear", "--loss", "ce", "--augment", "heavy"], /--augment must be one of/],
     [
+      [...base, "--probe", "linear", "--loss", "ce", "--lr", "0.1,0.1"],
+      /--lr must be a comma-separated list/,
+    ],
+    [
+      [...base, "--probe", "linear", "--loss", "ce", "--val-fraction", "1"],
+      /--val-fraction must be in \(0, 1\)/,
+    ],
+    [
       [
         ...base,
         "--probe",
@@ -182,6 +190,55 @@ Deno.test("probe: --multilabel trains plain 0/1 BCE on Fashion-MNIST scenes and 
     assert.equal(result.multilabel, true);
     assert.ok(result.microF1 >= 0 && result.microF1 <= 1);
     assert.equal(result.accuracy, undefined);
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
+
+Deno.test("probe: --lr with several values picks the best on held-out training items, retrains on all of them, and a rerun reuses the candidates' scores", async () => {
+  const tmp = await Deno.makeTempDir();
+  const args = [
+    ...["--backbone", "random", "--arch", "resnet_tiny", "--widths", "4,8,8", "--probe", "linear"],
+    ...["--loss", "bce", "--epochs", "2", "--limit", "64", "--test-limit", "32", "--batch-size", "16"],
+    ...[
+      "--lr",
+      "0.00001,0.5",
+      "--val-fraction",
+      "0.25",
+      "--cache-dir",
+      `${tmp}/cache`,
+      "--out",
+      `${tmp}/run`,
+    ],
+    "--json",
+  ];
+  try {
+    const first = await run(args);
+    assert.equal(first.code, 0, first.stderr);
+    const r = JSON.parse(first.stdout.trim().split("\n").at(-1)!);
+    assert.equal(r.validationItems, 16);
+    assert.equal(r.trainItems, 64);
+    assert.deepEqual(r.lrSearch.map((c: { lr: number }) => c.lr), [0.00001, 0.5]);
+    for (const c of r.lrSearch) assert.ok(c.validation >= 0 && c.validation <= 1, JSON.stringify(c));
+    const best = r.lrSearch.reduce((a: { validation: number }, b: { validation: number }) =>
+      b.validation > a.validation ? b : a
+    );
+    assert.equal(r.lr, best.lr);
+    assert.equal(r.steps, 2 * 4, "the final probe trains on all 64 items (4 batches of 16 per epoch)");
+    for (const lr of ["0.00001", "0.5"]) {
+      const score = JSON.parse(await Deno.readTextFile(`${tmp}/run/lr_search/lr${Number(lr)}/score.json`));
+      assert.equal(score.validation, r.lrSearch.find((c: { lr: number }) => c.lr === Number(lr)).validation);
+      await Deno.remove(`${tmp}/run/lr_search/lr${Number(lr)}/checkpoints`, { recursive: true });
+    }
+    const second = await run([...args, "--resume"]);
+    assert.equal(second.code, 0, second.stderr);
+    assert.deepEqual(JSON.parse(second.stdout.trim().split("\n").at(-1)!).lrSearch, r.lrSearch);
+    for (const lr of [0.00001, 0.5]) {
+      await assert.rejects(
+        Deno.stat(`${tmp}/run/lr_search/lr${lr}/checkpoints`),
+        "a finished candidate is not retrained",
+      );
+    }
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }

@@ -4,7 +4,7 @@ import "../../../core/ops/mod.ts";
 import { Rng } from "../../../core/data/rng.ts";
 import { fromArray, tidyAsync } from "../../../core/tensor.ts";
 import { colorJitter, viewTransform } from "../../../core/train/augment.ts";
-import { type ImageSet, ViewBatcher } from "../../../core/train/data.ts";
+import { holdoutSplit, type ImageSet, subsetOf, ViewBatcher } from "../../../core/train/data.ts";
 import { firstNonFinite, LossLog } from "../../../core/train/loss_log.ts";
 import { readTensors } from "../../../core/train/readback.ts";
 import { writeAt } from "../../../core/train/write_at.ts";
@@ -81,4 +81,28 @@ Deno.test("writeAt and readTensors: region writes and one packed readback", asyn
     assert.deepEqual([...t], [9, 0, 0, 7, 8, 0]);
     assert.deepEqual([...u], [4, 5]);
   });
+});
+
+Deno.test("holdoutSplit: disjoint, covering, sized round(fraction * n), seeded; subsetOf copies items and labels in order", () => {
+  const a = holdoutSplit(50, 0.2, 1), b = holdoutSplit(50, 0.2, 1), c = holdoutSplit(50, 0.2, 2);
+  assert.equal(a.val.length, 10);
+  assert.equal(a.fit.length, 40);
+  assert.deepEqual([...a.fit, ...a.val].sort((x, y) => x - y), Array.from({ length: 50 }, (_, i) => i));
+  assert.deepEqual(a, b);
+  assert.notDeepEqual(a.val, c.val);
+  assert.equal(holdoutSplit(3, 0.01, 0).val.length, 1);
+  assert.equal(holdoutSplit(3, 0.99, 0).fit.length, 1);
+  assert.throws(() => holdoutSplit(1, 0.5, 0), /cannot be split/);
+  const set: ImageSet = {
+    images: Float32Array.from({ length: 5 * 2 }, (_, i) => i),
+    itemShape: [1, 1, 2],
+    n: 5,
+    labels: Float32Array.of(0, 1, 2, 3, 4),
+    numClasses: 5,
+    multiLabel: false,
+  };
+  const sub = subsetOf(set, [3, 1]);
+  assert.equal(sub.n, 2);
+  assert.deepEqual([...sub.images], [6, 7, 2, 3]);
+  assert.deepEqual([...sub.labels], [3, 1]);
 });

@@ -126,7 +126,7 @@ Deno.test("probe losses: CE on class indices; BCE with off-labels 1/C summed ove
   );
 });
 
-Deno.test("probe on a frozen backbone: steps on images match steps on the backbone's cached features, and the backbone never changes", async () => {
+Deno.test("probe on a frozen backbone: steps and scores on images match those on the backbone's cached features, and the backbone never changes", async () => {
   const { backbone } = await randomBackbone({ name: "resnet_tiny", seed: 3, widths: [4, 8, 8] });
   const n = 48, side = 12;
   let s = 5;
@@ -157,7 +157,8 @@ Deno.test("probe on a frozen backbone: steps on images match steps on the backbo
     const tmp = await Deno.makeTempDir();
     try {
       const r = await trainLoop({ method, data, epochs: 2, outDir: tmp, progress: false, logEvery: 1 });
-      return { losses: r.history.losses, weights: await readStateDict(method.probe.stateDict()) };
+      const scored = await evaluateProbe(method, set, { images: frozen !== undefined });
+      return { losses: r.history.losses, weights: await readStateDict(method.probe.stateDict()), scored };
     } finally {
       method.dispose();
       await Deno.remove(tmp, { recursive: true });
@@ -169,6 +170,9 @@ Deno.test("probe on a frozen backbone: steps on images match steps on the backbo
   assert.equal(onImages.losses.length, 6);
   assertClose(onImages.losses, onFeatures.losses, 1e-5);
   for (const [k, w] of onFeatures.weights) assertClose(onImages.weights.get(k)!.data, w.data, 1e-5);
+  // scoring images through the frozen backbone gives the logits of scoring its cached features
+  assertClose(onImages.scored.logits.data, onFeatures.scored.logits.data, 1e-4);
+  assert.equal(onImages.scored.accuracy, onFeatures.scored.accuracy);
   const after = await readStateDict(backbone.module.stateDict());
   for (const [k, t] of before) assert.deepEqual(after.get(k)!.data, t.data, `${k} changed`);
   backbone.module.dispose();
