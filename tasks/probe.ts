@@ -240,10 +240,10 @@ export async function main(args: string[]): Promise<number> {
     testSet = await feats(testImages, testKey);
     trainKey = trainImagesKey;
   }
-  if (augment !== "none") {
+  const images = augment !== "none";
+  if (images) {
     console.error(`probe: training images go through the frozen backbone each step (--augment ${augment})`);
   }
-  const images = augment !== "none";
   const tokens = testSet.itemShape[2] === 1 && bb.fixedSize !== null;
   const size = trainSet.itemShape[2];
   const augmentView = images ? viewTransform({ size, kind: "light", bcos: bb.bcos }) : undefined;
@@ -331,7 +331,10 @@ export async function main(args: string[]): Promise<number> {
     console.error(`probe: lr ${lr} has the best validation score; training on all ${trainSet.n} items`);
   }
 
-  const run = await fit(trainSet, lr, out, values.resume, `probe ${probe} ${loss}`);
+  // after an interrupted search, --resume finds no final run yet: it starts
+  const resumeFinal = values.resume &&
+    (!search || await Deno.stat(`${out}/checkpoints`).then(() => true, () => false));
+  const run = await fit(trainSet, lr, out, resumeFinal, `probe ${probe} ${loss}`);
   if (images) bb.module.dispose();
   if (!run) return 130;
   const { method, result } = run;

@@ -230,9 +230,13 @@ Deno.test("probe: --lr with several values picks the best on held-out training i
       assert.equal(score.validation, r.lrSearch.find((c: { lr: number }) => c.lr === Number(lr)).validation);
       await Deno.remove(`${tmp}/run/lr_search/lr${Number(lr)}/checkpoints`, { recursive: true });
     }
+    // as after an interruption during the search: no final run yet; --resume starts it
+    await Deno.remove(`${tmp}/run/checkpoints`, { recursive: true });
     const second = await run([...args, "--resume"]);
     assert.equal(second.code, 0, second.stderr);
-    assert.deepEqual(JSON.parse(second.stdout.trim().split("\n").at(-1)!).lrSearch, r.lrSearch);
+    const r2 = JSON.parse(second.stdout.trim().split("\n").at(-1)!);
+    assert.deepEqual(r2.lrSearch, r.lrSearch);
+    assert.equal(r2.steps, 8);
     for (const lr of [0.00001, 0.5]) {
       await assert.rejects(
         Deno.stat(`${tmp}/run/lr_search/lr${lr}/checkpoints`),
