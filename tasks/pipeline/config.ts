@@ -176,10 +176,10 @@ export interface PipelineConfig {
     epochs: number;
     /** Batch size. */
     batchSize: number;
-    /** Peak learning rate (of the linear probes, and of the MLP probes when `mlpLr` is null). */
-    lr: number;
-    /** Peak learning rate of the MLP probes (null: `lr`). */
-    mlpLr: number | null;
+    /** Peak learning rates of the linear probes (and of the MLP probes when `mlpLr` is null); several are searched. */
+    lr: number[];
+    /** Peak learning rates of the MLP probes (null: `lr`). */
+    mlpLr: number[] | null;
     /** Augmentation of the probes' training images (`light`: through the frozen backbone each step). */
     augment: "none" | "light";
     /** Hidden width of MLP probes. */
@@ -276,8 +276,20 @@ export const CONFIG_SCHEMA: Schema<PipelineConfig> = obj({
     }),
     epochs: count("epochs over the cached features"),
     batchSize: count("feature maps per step"),
-    lr: num({ doc: "peak Adam learning rate of the linear probes (5% warm-up, cosine to 0)", min: 0 }),
-    mlpLr: nullable(num({ doc: "peak Adam learning rate of the MLP probes; null: `lr`", min: 0 })),
+    lr: arr(num({ doc: "learning rate", min: 0 }), {
+      doc:
+        "peak Adam learning rates of the linear probes (5% warm-up, cosine to 0); with several, each probe " +
+        "picks the best on a held-out 10% of its training items and is retrained on all of them",
+      min: 1,
+      unique: true,
+    }),
+    mlpLr: nullable(
+      arr(num({ doc: "learning rate", min: 0 }), {
+        doc: "peak Adam learning rates of the MLP probes, searched like `lr`; null: `lr`",
+        min: 1,
+        unique: true,
+      }),
+    ),
     augment: oneOf(["none", "light"] as const, {
       doc: "`none`: train on cached features of un-augmented images (fast); `light`: random resized crops " +
         "(64-100% of the area) + flips through the frozen backbone every step, as the paper trains probes " +

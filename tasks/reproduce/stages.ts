@@ -79,22 +79,23 @@ async function runTask(
 }
 
 /**
- * The learning rate of a cell's probe: `probe.mlpLr` for MLP probes when it is set, else `probe.lr`.
+ * The learning rates of a cell's probe (one, or candidates to search): `probe.mlpLr` for MLP probes when
+ * it is set, else `probe.lr`.
  *
  * @example
  * ```ts ignore
- * const lr = probeLr(cell, config); // 0.3 for a linear cell of the fmnist preset
+ * const lrs = probeLrs(cell, config); // [0.03, 0.3, 3] for a linear cell of the fmnist preset
  * ```
  */
-export function probeLr(cell: Pick<ProbeCell, "probe">, config: PipelineConfig): number {
+export function probeLrs(cell: Pick<ProbeCell, "probe">, config: PipelineConfig): number[] {
   const { lr, mlpLr } = config.probe;
   return cell.probe !== "linear" && mlpLr !== null ? mlpLr : lr;
 }
 
 /**
- * The `probe` section as a cell's stage key holds it: `lr` is the cell's own learning rate, `mlpLr` is
- * left out, and so is `augment` unless the cell trains on augmented images (`augmented`), so a cell's
- * key changes only with the settings that train it.
+ * The `probe` section as a cell's stage key holds it: `lr` is the cell's own learning rate (a number when
+ * there is one, as before rates could be searched), `mlpLr` is left out, and so is `augment` unless the
+ * cell trains on augmented images (`augmented`), so a cell's key changes only with what trains it.
  *
  * @example
  * ```ts ignore
@@ -103,7 +104,12 @@ export function probeLr(cell: Pick<ProbeCell, "probe">, config: PipelineConfig):
  */
 export function probeKey(cell: Pick<ProbeCell, "probe">, config: PipelineConfig, augmented: boolean): Json {
   const { mlpLr: _mlpLr, augment, ...rest } = config.probe;
-  return { ...rest, lr: probeLr(cell, config), ...(augmented ? { augment } : {}) } as unknown as Json;
+  const lrs = probeLrs(cell, config);
+  return {
+    ...rest,
+    lr: lrs.length === 1 ? lrs[0] : lrs,
+    ...(augmented ? { augment } : {}),
+  } as unknown as Json;
 }
 
 /** Whether the single-label probes train on augmented images (`probe.augment`; Fashion-MNIST only). */
@@ -132,7 +138,7 @@ export function probeArgs(
     ...["--backbone", backboneDir, "--probe", cell.probe, "--loss", loss],
     ...["--epochs", String(p.epochs), "--out", path("run"), "--seed", String(cell.seed)],
     ...["--batch-size", String(p.batchSize), "--hidden", String(p.hidden)],
-    ...["--lr", String(probeLr(cell, config))],
+    ...["--lr", probeLrs(cell, config).join(",")],
     ...["--cache-dir", path("features")],
   ];
 }

@@ -5,7 +5,7 @@ import {
   probeArgs,
   probeCells,
   probeKey,
-  probeLr,
+  probeLrs,
   singleLabelProbeArgs,
 } from "../../tasks/reproduce/stages.ts";
 
@@ -16,8 +16,8 @@ Deno.test("reproduce stages: MLP probes train at probe.mlpLr when it is set, lin
   const cells = probeCells(config);
   const linear = cells.find((c) => c.probe === "linear")!;
   const mlp = cells.find((c) => c.probe === "bcos_mlp2")!;
-  assert.equal(probeLr(linear, config), 0.3);
-  assert.equal(probeLr(mlp, config), 0.01);
+  assert.deepEqual(probeLrs(linear, config), [0.3]);
+  assert.deepEqual(probeLrs(mlp, config), [0.01]);
   const lrFlag = (args: string[]) => args[args.indexOf("--lr") + 1];
   assert.equal(lrFlag(probeArgs(linear, "ce", config, "/bb", path)), "0.3");
   assert.equal(lrFlag(probeArgs(mlp, "bce", config, "/bb", path)), "0.01");
@@ -32,12 +32,12 @@ Deno.test("reproduce stages: with probe.mlpLr null every probe uses probe.lr, an
   const plain = await loadConfig({ preset: "fmnist", set: ["probe.lr=0.2", "probe.mlpLr=null"] });
   const withMlp = await loadConfig({ preset: "fmnist", set: ["probe.lr=0.2", "probe.mlpLr=0.05"] });
   const cells = probeCells(plain);
-  for (const cell of cells) assert.equal(probeLr(cell, plain), 0.2, cell.stage);
+  for (const cell of cells) assert.deepEqual(probeLrs(cell, plain), [0.2], cell.stage);
   const linear = cells.find((c) => c.probe === "linear")!;
   const mlp = cells.find((c) => c.probe === "mlp3")!;
-  // the key of a linear cell is the probe section without mlpLr: the same whatever mlpLr is
+  // the key of a linear cell is the probe section without mlpLr (one lr as a number): the same whatever mlpLr is
   const { mlpLr: _m, augment: _a, ...section } = plain.probe;
-  assert.deepEqual(probeKey(linear, plain, false), section);
+  assert.deepEqual(probeKey(linear, plain, false), { ...section, lr: 0.2 });
   assert.deepEqual(probeKey(linear, withMlp, false), probeKey(linear, plain, false));
   assert.notDeepEqual(probeKey(mlp, withMlp, false), probeKey(mlp, plain, false));
 });
@@ -59,4 +59,21 @@ Deno.test("reproduce stages: probe.augment light passes --augment to the single-
     set: ["probe.augment=light", "data.multiLabel=[]"],
   });
   assert.throws(() => buildStages(imagenet), /probe\.augment: 'light' .*data\.dataset 'imagenet'/);
+});
+
+Deno.test("reproduce stages: several learning rates are passed as one --lr list (the probe task searches them) and keyed as a list", async () => {
+  const config = await loadConfig({
+    preset: "fmnist",
+    set: ["probe.lr=0.03,0.3,3", "probe.mlpLr=[0.01,0.1]"],
+  });
+  const cells = probeCells(config);
+  const linear = cells.find((c) => c.probe === "linear")!;
+  const mlp = cells.find((c) => c.probe === "mlp2")!;
+  const lrFlag = (args: string[]) => args[args.indexOf("--lr") + 1];
+  assert.equal(lrFlag(probeArgs(linear, "ce", config, "/bb", path)), "0.03,0.3,3");
+  assert.equal(lrFlag(probeArgs(mlp, "bce", config, "/bb", path)), "0.01,0.1");
+  assert.deepEqual((probeKey(linear, config, false) as Record<string, unknown>).lr, [0.03, 0.3, 3]);
+  // one rate is keyed as the number it was before rates could be searched
+  const single = await loadConfig({ preset: "fmnist", set: ["probe.lr=0.5"] });
+  assert.equal((probeKey(linear, single, false) as Record<string, unknown>).lr, 0.5);
 });
