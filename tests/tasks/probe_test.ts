@@ -130,12 +130,7 @@ Deno.test("probe: trains on a random backbone, caches the features (means for li
     // augmented training: the same run as `a` but on freshly augmented images through the backbone
     const d = await run([
       ...common,
-      "--probe",
-      "linear",
-      "--loss",
-      "ce",
-      "--augment",
-      "light",
+      ...["--probe", "linear", "--loss", "ce", "--augment", "light"],
       "--out",
       `${tmp}/d`,
     ]);
