@@ -23,6 +23,7 @@ import { trainLoop } from "../core/train/loop.ts";
 import { evaluateProbe, PROBE_NAMES, ProbeMethod } from "../core/train/probe.ts";
 import { readStateDict } from "../core/train/readback.ts";
 import { parseFlags, runMain, UsageError } from "./cli.ts";
+import { exists } from "./pipeline/fs.ts";
 import { choiceFlag, intFlag, intListFlag, numberFlag, numberListFlag } from "./train/args.ts";
 
 const HELP =
@@ -333,7 +334,7 @@ export async function main(args: string[]): Promise<number> {
 
   // after an interrupted search, --resume finds no final run yet: it starts
   const resumeFinal = values.resume &&
-    (!search || await Deno.stat(`${out}/checkpoints`).then(() => true, () => false));
+    (!search || await exists(`${out}/checkpoints`));
   const run = await fit(trainSet, lr, out, resumeFinal, `probe ${probe} ${loss}`);
   if (images) bb.module.dispose();
   if (!run) return 130;

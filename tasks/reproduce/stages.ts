@@ -15,6 +15,7 @@
 import { importBackbone } from "../../core/train/export.ts";
 import { applicableExplainers, type BackboneArch, type PipelineConfig } from "../pipeline/config.ts";
 import { defineMapStage, defineStage, type Stage } from "../pipeline/stage.ts";
+import { exists } from "../pipeline/fs.ts";
 import { main as pretrainMain } from "../pretrain.ts";
 import { main as probeMain } from "../probe.ts";
 import { evaluatePair } from "./evaluate.ts";
@@ -310,13 +311,4 @@ function fileStamp(checkpoint: string): { bytes: number; mtime: string | null } 
   const info = stat(checkpoint);
   const file = info.isDirectory ? stat(`${checkpoint}/backbone.safetensors`) : info;
   return { bytes: file.size, mtime: file.mtime?.toISOString() ?? null };
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -14,28 +14,17 @@ import { slice } from "../../ops/layout.ts";
 import type { Optimizer } from "../../optim/optimizer.ts";
 import type { LrSchedule } from "../../optim/schedule.ts";
 import type { Tensor } from "../../tensor.ts";
-import type { ArchConfig, Backbone } from "../arch.ts";
+import type { Backbone } from "../arch.ts";
 import type { StepContext, TrainBatch } from "../method.ts";
-import type { OptimConfig } from "../optim_config.ts";
 import { byolLoss } from "../ssl_losses.ts";
 import { concatViews, MethodBase, uploadImages } from "./base.ts";
-import { buildMomentumPair, type MomentumPair } from "./momentum_pair.ts";
+import { buildMomentumPair, type MomentumPair, type MomentumPairOptions } from "./momentum_pair.ts";
 
-/** Options of {@link ByolMethod}. */
-export interface ByolOptions {
-  /** The backbone. */
-  arch: ArchConfig;
-  /** Steps of the run. */
-  totalSteps: number;
-  /** Projection width (default 64). */
-  projDim?: number;
-  /** Hidden width of projector and predictor (default 2 x feature width). */
-  hidden?: number;
-  /** Base target momentum (default 0.99). */
-  momentum?: number;
-  /** Optimiser (default AdamW lr 1e-3, weight decay 1e-4). */
-  optim?: OptimConfig;
-}
+/** Options of {@link ByolMethod}: the backbone, schedule length, widths, momentum and optimiser (default AdamW lr 1e-3, weight decay 1e-4). */
+export type ByolOptions = Pick<
+  MomentumPairOptions,
+  "arch" | "totalSteps" | "projDim" | "hidden" | "momentum" | "optim"
+>;
 
 /**
  * BYOL's target momentum at `step` of `total`.
