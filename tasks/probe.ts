@@ -1,24 +1,30 @@
 /**
  * `deno run -A tasks/probe.ts`: trains a probe on a frozen backbone's cached features (Fashion-MNIST,
  * multi-object Fashion-MNIST scenes with `--multilabel`, or image files: ImageNet in ImageFolder
- * layout, VOC 2007 and COCO 2014 with `--dataset`) and reports test accuracy (or F1).
+ * layout, VOC 2007 and COCO 2014 with `--dataset`) and reports test accuracy (or F1). With `--augment light`
+ * the training images instead go through the frozen backbone every step, freshly augmented: Fashion-MNIST
+ * from memory, image-file datasets decoded on worker threads batch by batch (`core/train/folder_batches.ts`).
  *
  * @module
  */
 import { initGpu } from "../core/gpu/device.ts";
+import type { Sample } from "../core/data/dataset.ts";
+import { DecodePool } from "../core/data/decode_pool.ts";
 import { type FashionMnist, loadFashionMnist } from "../core/data/fashion_mnist.ts";
 import { makeScenes } from "../core/data/scenes.ts";
 import { writeSafetensors } from "../core/io/safetensors.ts";
 import { atomicWriteTextFile } from "../core/io/atomic_write.ts";
 import { FASHION_ARCH_NAMES } from "../core/train/arch.ts";
+import type { Transform } from "../core/data/transforms.ts";
 import { viewTransform } from "../core/train/augment.ts";
 import { fashionImageSet, type ImageSet, sceneImageSet, ViewBatcher } from "../core/train/data.ts";
-import { searchLearningRate } from "../core/train/lr_search.ts";
+import { searchLearningRate, searchLearningRateOn } from "../core/train/lr_search.ts";
 import { loadBackbone, type LoadedBackbone, randomBackbone } from "../core/train/export.ts";
 import { cachedFeatures, featureSet } from "../core/train/features.ts";
 import { type EvalSet, writeEvalSet } from "../core/train/eval_set.ts";
-import { FOLDER_DATASETS, type FolderDataset } from "../core/train/folder_data.ts";
-import { folderProbeSets } from "../core/train/folder_probe_data.ts";
+import { FolderBatches } from "../core/train/folder_batches.ts";
+import { FOLDER_DATASETS, type FolderDataset, folderTrainTransform } from "../core/train/folder_data.ts";
+import { folderFeatureSet, folderProbeSets, samplesHash } from "../core/train/folder_probe_data.ts";
 import { trainLoop } from "../core/train/loop.ts";
 import { evaluateProbe, PROBE_NAMES, ProbeMethod } from "../core/train/probe.ts";
 import { readStateDict } from "../core/train/readback.ts";
@@ -53,9 +59,12 @@ and the probe's logits on them, read by the reproduce pipeline's explain stage).
                     ImageNet mean/std for conventional backbones, [rgb, 1-rgb] for B-cos ones, gray
                     for 1-channel backbones
   --multilabel      multi-object Fashion-MNIST scenes, multi-label BCE, F1
-  --augment K       none (default: train on cached features of un-augmented images) | light (random
-                    resized crop of 64-100% of the area + horizontal flip each step, through the
-                    frozen backbone; Fashion-MNIST and its scenes only)
+  --augment K       none (default: train on cached features of un-augmented images) | light: a random
+                    resized crop + horizontal flip of every training image each step, through the
+                    frozen backbone. Fashion-MNIST (and its scenes): 64-100% of the area, in memory.
+                    imagenet / voc2007 / coco2014: the torchvision ImageNet crop, 8-100% of the area
+                    (aspect 3/4-4/3) resized to --image-size, decoded from the files every step
+                    (unreadable files are skipped with a warning); VOC / COCO keep multi-hot targets
   --resume          continue the probe run in DIR
   --limit N         training images (default 10000; image-file datasets: all, else a fixed subset)
   --test-limit N    test images (default 10000; image-file datasets: all, else a fixed subset)
@@ -141,12 +150,6 @@ export async function main(args: string[]): Promise<number> {
   const augment = values.augment === undefined
     ? "none"
     : choiceFlag("augment", values.augment, ["none", "light"]);
-  if (folder && augment !== "none") {
-    throw new UsageError(
-      `--augment ${augment} needs in-memory images (Fashion-MNIST or its --multilabel scenes); ` +
-        `--dataset ${folder} trains on cached features`,
-    );
-  }
   if (folder && !values["data-dir"]) throw new UsageError(`--dataset ${folder} needs --data-dir (its root)`);
   if (!folder && values["image-size"] !== undefined) {
     throw new UsageError("--image-size applies to --dataset imagenet, voc2007 and coco2014");
@@ -211,8 +214,12 @@ export async function main(args: string[]): Promise<number> {
     console.error(`probe: features ${r.hit ? "from cache" : "computed"} ${r.path} [${r.features.shape}]`);
     return featureSet(r.features, set);
   };
-  let trainSet: ImageSet, testSet: ImageSet, trainKey: Record<string, unknown>;
+  const images = augment !== "none";
+  // streamed training images: decoded on these workers every step (closed when main returns)
+  using pool = folder && images ? new DecodePool() : null;
+  let train: TrainItems, testSet: ImageSet, trainKey: Record<string, unknown>;
   let evalSet: EvalSet | null = null;
+  let stream: Stream | null = null;
   if (folder) {
     const f = await folderProbeSets({
       dataset: folder,
@@ -223,8 +230,28 @@ export async function main(args: string[]): Promise<number> {
       loaded,
       cacheDir,
       reduce,
+      streamTrain: pool !== null,
+      pool: pool ?? undefined,
     });
-    ({ train: trainSet, test: testSet, trainKey } = f);
+    ({ test: testSet, trainKey } = f);
+    train = f.train ? { set: f.train } : { samples: f.trainSamples };
+    if (pool) {
+      stream = {
+        pool,
+        numClasses: f.classes.length,
+        transform: folderTrainTransform(imageSize, f.encoding),
+        channels: f.encoding.channels,
+        heldOut: async (samples) => {
+          const dataKey = { ...f.trainKey, samples: await samplesHash(samples) };
+          const { set, hit, path } = await folderFeatureSet({
+            ...{ dataset: folder, imageSize, loaded, cacheDir, reduce, encoding: f.encoding, pool },
+            ...{ samples, numClasses: f.classes.length, multiLabel: f.multiLabel, dataKey },
+          });
+          console.error(`probe: held-out features ${hit ? "from cache" : "computed"} ${path}`);
+          return set;
+        },
+      };
+    }
     evalSet = {
       dataset: folder,
       root: dataDir!,
@@ -237,33 +264,58 @@ export async function main(args: string[]): Promise<number> {
   } else {
     const [trainImages, trainImagesKey] = await sets("train", limit, scenes);
     const [testImages, testKey] = await sets("test", testLimit, testScenes);
-    trainSet = augment === "light" ? trainImages : await feats(trainImages, trainImagesKey);
+    train = { set: images ? trainImages : await feats(trainImages, trainImagesKey) };
     testSet = await feats(testImages, testKey);
     trainKey = trainImagesKey;
   }
-  const images = augment !== "none";
+  const trainItems = "set" in train ? train.set.n : train.samples.length;
   if (images) {
     console.error(`probe: training images go through the frozen backbone each step (--augment ${augment})`);
   }
   const tokens = testSet.itemShape[2] === 1 && bb.fixedSize !== null;
-  const size = trainSet.itemShape[2];
-  const augmentView = images ? viewTransform({ size, kind: "light", bcos: bb.bcos }) : undefined;
+  // (Fashion-MNIST images in memory; streamed image files have their own transform)
+  const augmentView = images && "set" in train
+    ? viewTransform({ size: train.set.itemShape[2], kind: "light", bcos: bb.bcos })
+    : undefined;
   const scoreOf = (s: { accuracy?: number; microF1?: number }) => multi ? s.microF1! : s.accuracy!;
   const percent = (x: number) => `${(x * 100).toFixed(2)}%`;
 
-  /** Trains one probe on `set` at `lr` in `dir` (resuming a run there); null when interrupted. */
-  const fit = async (set: ImageSet, lr: number, dir: string, resume: boolean, label: string) => {
-    const data = new ViewBatcher({
-      set,
-      batchSize: Math.min(batchSize, set.n),
-      views: [augmentView],
-      seed,
-      dropLast: false,
-    });
+  /** The batches of training items: in memory, or image files decoded on `stream`'s workers. */
+  const batchesOf = (items: TrainItems, batch: number) =>
+    "set" in items
+      ? new ViewBatcher({ set: items.set, batchSize: batch, views: [augmentView], seed, dropLast: false })
+      : new FolderBatches({
+        ...{ samples: items.samples, numClasses: stream!.numClasses, multiLabel: multi, batchSize: batch },
+        ...{ pool: stream!.pool, transform: stream!.transform, channels: stream!.channels, seed },
+        onWarning: (m) => console.error(`probe: ${m}`),
+      });
+
+  /** Trains one probe on `items` at `lr` in `dir` (resuming a run there); null when interrupted. */
+  const fit = async (items: TrainItems, lr: number, dir: string, resume: boolean, label: string) => {
+    const n = "set" in items ? items.set.n : items.samples.length;
+    const data = batchesOf(items, Math.min(batchSize, n));
+    try {
+      return await fitOn(data, n, lr, dir, resume, label);
+    } finally {
+      if (data instanceof FolderBatches) {
+        await data.close();
+        if (data.skipped.length) console.error(`probe: ${data.skipped.length} training image(s) skipped`);
+      }
+    }
+  };
+
+  const fitOn = async (
+    data: ViewBatcher | FolderBatches,
+    n: number,
+    lr: number,
+    dir: string,
+    resume: boolean,
+    label: string,
+  ) => {
     const method = new ProbeMethod({
       probe,
       inChannels: bb.featureDim,
-      numClasses: set.numClasses,
+      numClasses: testSet.numClasses,
       loss,
       multiLabel: multi,
       bias: probe === "linear" ? !bb.bcos : undefined,
@@ -286,7 +338,7 @@ export async function main(args: string[]): Promise<number> {
       lr,
       // (only when set, so that runs from before these options still resume)
       ...(images ? { augment } : {}),
-      ...(set.n !== trainSet.n ? { fitItems: set.n } : {}),
+      ...(n !== trainItems ? { fitItems: n } : {}),
     };
     const result = await trainLoop({
       method,
@@ -307,35 +359,55 @@ export async function main(args: string[]): Promise<number> {
     return null;
   };
 
-  // learning-rate search on held-out training items (core/train/lr_search.ts)
-  const search = lrs.length < 2 ? null : await searchLearningRate({
+  /** Trains a candidate of the lr search and scores it on the held-out items (images, or features). */
+  const candidate = async (items: TrainItems, val: ImageSet, lr: number, dir: string, resume: boolean) => {
+    const run = await fit(items, lr, dir, resume, `probe ${probe} ${loss} lr ${lr}`);
+    if (!run) return null;
+    // (the encoding transform applies to images only: features were computed from encoded images)
+    const valImages = images && "set" in items;
+    const scores = await evaluateProbe(run.method, val, valImages ? { images: true, transform } : {});
+    run.method.dispose();
+    return scoreOf(scores);
+  };
+  // learning-rate search on held-out training items (core/train/lr_search.ts); streamed image files are
+  // split by the same seeded holdoutSplit, and their held-out part is scored on cached eval-transform
+  // features (the test images' centre crop / resize), computed once for all candidates
+  const searchBase = {
     lrs,
-    set: trainSet,
     valFraction,
     seed,
     dir: `${out}/lr_search`,
-    trainAndScore: async (fitSet, valSet, candidate, dir, resume) => {
-      const run = await fit(fitSet, candidate, dir, resume, `probe ${probe} ${loss} lr ${candidate}`);
-      if (!run) return null;
-      const scores = await evaluateProbe(run.method, valSet, { images, transform });
-      run.method.dispose();
-      return scoreOf(scores);
-    },
-    log: (line) => console.error(`probe: ${line}`),
-  });
+    log: (line: string) => console.error(`probe: ${line}`),
+  };
+  const search = lrs.length < 2 ? null : "set" in train
+    ? await searchLearningRate({
+      ...searchBase,
+      set: train.set,
+      trainAndScore: (fitSet, val, lr, dir, resume) => candidate({ set: fitSet }, val, lr, dir, resume),
+    })
+    : await searchLearningRateOn({
+      ...searchBase,
+      n: train.samples.length,
+      parts: async (fitIdx, valIdx) => {
+        const samples = (train as { samples: Sample[] }).samples;
+        const val = await stream!.heldOut(valIdx.map((i) => samples[i]));
+        return { fit: { samples: fitIdx.map((i) => samples[i]) }, val, valItems: val.n };
+      },
+      trainAndScore: candidate,
+    });
   if (lrs.length > 1 && !search) {
     if (images) bb.module.dispose();
     return 130;
   }
   const lr = search?.lr ?? lrs[0];
   if (search) {
-    console.error(`probe: lr ${lr} has the best validation score; training on all ${trainSet.n} items`);
+    console.error(`probe: lr ${lr} has the best validation score; training on all ${trainItems} items`);
   }
 
   // after an interrupted search, --resume finds no final run yet: it starts
   const resumeFinal = values.resume &&
     (!search || await exists(`${out}/checkpoints`));
-  const run = await fit(trainSet, lr, out, resumeFinal, `probe ${probe} ${loss}`);
+  const run = await fit(train, lr, out, resumeFinal, `probe ${probe} ${loss}`);
   if (images) bb.module.dispose();
   if (!run) return 130;
   const { method, result } = run;
@@ -354,7 +426,7 @@ export async function main(args: string[]): Promise<number> {
     ...(search ? { lrSearch: search.candidates, validationItems: search.validationItems } : {}),
     epochs,
     steps: result.step,
-    trainItems: trainSet.n,
+    trainItems,
     testItems: testSet.n,
     accuracy: scores.accuracy,
     microF1: scores.microF1,
@@ -374,6 +446,23 @@ export async function main(args: string[]): Promise<number> {
   if (values.json) console.log(JSON.stringify(summary));
   method.dispose();
   return 0;
+}
+
+/** Training items: an in-memory set (features, or Fashion-MNIST images), or image files to stream. */
+type TrainItems = { set: ImageSet } | { samples: Sample[] };
+
+/** How streamed image files are decoded, augmented and held out. */
+interface Stream {
+  /** Decoder workers. */
+  pool: DecodePool;
+  /** Classes of the dataset. */
+  numClasses: number;
+  /** The random training transform with the backbone's encoding. */
+  transform: Transform;
+  /** Channels decoded. */
+  channels: 1 | 3;
+  /** Cached evaluation-transform features of some training samples (the lr search's held-out part). */
+  heldOut(samples: Sample[]): Promise<ImageSet>;
 }
 
 if (import.meta.main) runMain("probe", main);

@@ -9,6 +9,10 @@
  * | `voc2007` | `trainval` | `test` | resize to `S x S` (every box stays in the image) |
  * | `coco2014` | `train2014` | `val2014` | resize to `S x S` |
  *
+ * Training images streamed for augmented probes (`--augment light`) take {@link folderTrainTransform}
+ * instead: a torchvision-style random resized crop to `S x S` (8-100% of the area, aspect ratio 3/4 to
+ * 4/3, the ImageNet recipe the paper trains its probes with) and a horizontal flip, on every dataset.
+ *
  * Input encodings (see {@link inputEncoding}): conventional backbones with 3 input channels read RGB
  * normalised by the ImageNet mean and std; B-cos backbones read `[r, g, b, 1-r, 1-g, 1-b]` of the
  * un-normalised RGB image; conventional backbones with 1 input channel (the small Fashion-MNIST archs)
@@ -26,6 +30,8 @@ import {
   IMAGENET_MEAN,
   IMAGENET_STD,
   normalize,
+  randomHorizontalFlip,
+  randomResizedCrop,
   resize,
   resizeCenterCrop,
   type Transform,
@@ -76,6 +82,23 @@ export function inputEncoding(backbone: { bcos: boolean; inChannels: number }): 
 }
 
 /**
+ * The steps that turn a decoded [0, 1] image into the backbone's input: ImageNet mean / std
+ * normalisation, the B-cos `[x, 1 - x]` encoding, or none (gray images are decoded as luma already).
+ *
+ * @example
+ * ```ts
+ * import { encodingSteps } from "./folder_data.ts";
+ * console.log(encodingSteps({ name: "gray", channels: 1 }).length); // 0
+ * console.log(encodingSteps({ name: "bcos6", channels: 3 }).length); // 1
+ * ```
+ */
+export function encodingSteps(encoding: InputEncoding): Transform[] {
+  if (encoding.name === "imagenet-norm") return [normalize(IMAGENET_MEAN, IMAGENET_STD)];
+  if (encoding.name === "bcos6") return [bcos6()];
+  return [];
+}
+
+/**
  * The deterministic transform of a dataset at side `size`: resize (and centre crop for ImageNet), then
  * the encoding when `encode` is true (normalisation or `[x, 1 - x]`), else raw [0, 1] pixels.
  *
@@ -92,12 +115,35 @@ export function folderTransform(
   encoding: InputEncoding,
   encode: boolean,
 ): Transform {
-  const steps: Transform[] = [
+  return compose(
     dataset === "imagenet" ? resizeCenterCrop(Math.round(size * 256 / 224), size) : resize([size, size]),
-  ];
-  if (encode && encoding.name === "imagenet-norm") steps.push(normalize(IMAGENET_MEAN, IMAGENET_STD));
-  if (encode && encoding.name === "bcos6") steps.push(bcos6());
-  return compose(...steps);
+    ...(encode ? encodingSteps(encoding) : []),
+  );
+}
+
+/** Area range of the training crops of {@link folderTrainTransform} (torchvision's ImageNet default). */
+export const FOLDER_CROP_SCALE: readonly [number, number] = [0.08, 1];
+
+/**
+ * The random training transform of streamed image files (every dataset): a random resized crop to
+ * `size x size` of 8-100% of the area with aspect ratio in [3/4, 4/3] (torchvision's
+ * `RandomResizedCrop`), a horizontal flip with probability 1/2, then the backbone's encoding.
+ *
+ * @example
+ * ```ts
+ * import { folderTrainTransform } from "./folder_data.ts";
+ * import { Rng } from "../data/rng.ts";
+ * const t = folderTrainTransform(16, { name: "bcos6", channels: 3 });
+ * const out = t({ image: { shape: [3, 30, 40], data: new Float32Array(3600) }, boxes: [] }, new Rng(0));
+ * console.log(out.image.shape); // [6, 16, 16]
+ * ```
+ */
+export function folderTrainTransform(size: number, encoding: InputEncoding): Transform {
+  return compose(
+    randomResizedCrop(size, { scale: [...FOLDER_CROP_SCALE], ratio: [3 / 4, 4 / 3] }),
+    randomHorizontalFlip(),
+    ...encodingSteps(encoding),
+  );
 }
 
 /**

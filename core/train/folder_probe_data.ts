@@ -2,7 +2,10 @@
  * The train and test feature sets of a probe on an image-file dataset (ImageNet, VOC 2007, COCO 2014):
  * lists both splits (deterministic subsets), streams them through the frozen backbone with the
  * dataset's evaluation transform and the backbone's input encoding (see `folder_data.ts`), caches the
- * features, and returns them with the kept test samples (for `eval_set.json`).
+ * features, and returns them with the kept test samples (for `eval_set.json`). With `streamTrain`
+ * (augmented probes) the training split is only listed: its images are decoded afresh every step
+ * (`folder_batches.ts`), and {@link folderFeatureSet} embeds any part of it on demand (the held-out
+ * items of a learning-rate search).
  *
  * @module
  */
@@ -39,14 +42,20 @@ export interface FolderProbeOptions {
   cacheDir: string;
   /** The whole feature map (default) or its mean, enough for linear probes ({@link FeatureReduction}). */
   reduce?: FeatureReduction;
+  /** List the training split without embedding it (its images are streamed; `train` is then null). */
+  streamTrain?: boolean;
+  /** Decoder workers to use (owned by the caller); default: a pool of its own, closed before returning. */
+  pool?: DecodePool;
   /** Progress lines (default `console.error`). */
   log?: (line: string) => void;
 }
 
 /** Feature sets of both splits. */
 export interface FolderProbeSets {
-  /** Training features with labels. */
-  train: ImageSet;
+  /** Training features with labels (null with `streamTrain`). */
+  train: ImageSet | null;
+  /** The listed training samples (all of them; `train` has rows for those that decoded). */
+  trainSamples: Sample[];
   /** Test features with labels. */
   test: ImageSet;
   /** The cache key data of the training features (recorded in the probe config). */
@@ -61,8 +70,76 @@ export interface FolderProbeSets {
   encoding: InputEncoding;
 }
 
+/** Options of {@link folderFeatureSet}. */
+export interface FolderFeatureSetOptions {
+  /** Dataset (its evaluation transform). */
+  dataset: FolderDataset;
+  /** Input side in pixels. */
+  imageSize: number;
+  /** The frozen backbone. */
+  loaded: LoadedBackbone;
+  /** Feature cache directory. */
+  cacheDir: string;
+  /** Map or mean features. */
+  reduce?: FeatureReduction;
+  /** The backbone's input encoding. */
+  encoding: InputEncoding;
+  /** Decoder workers (owned by the caller). */
+  pool: DecodePool;
+  /** The samples to embed. */
+  samples: readonly Sample[];
+  /** Number of classes. */
+  numClasses: number;
+  /** Multi-hot labels. */
+  multiLabel: boolean;
+  /** Cache key data of the samples (dataset, split, size, encoding, a hash of the list). */
+  dataKey: Record<string, unknown>;
+}
+
 /**
- * Lists, decodes, encodes and embeds both splits (features cached under `cacheDir`).
+ * The cached evaluation-transform features of some samples as an {@link ImageSet}, with the samples of
+ * its rows (unreadable files are skipped with a warning).
+ *
+ * @example
+ * ```ts ignore
+ * const val = await folderFeatureSet({ dataset: "imagenet", imageSize: 224, loaded, cacheDir, encoding, pool,
+ *   samples: heldOut, numClasses: 1000, multiLabel: false, dataKey: { ...trainKey, samples: await samplesHash(heldOut) } });
+ * ```
+ */
+export async function folderFeatureSet(
+  o: FolderFeatureSetOptions,
+): Promise<{ set: ImageSet; kept: Sample[]; hit: boolean; path: string; shape: number[] }> {
+  const f = await cachedFolderFeatures({
+    samples: o.samples,
+    numClasses: o.numClasses,
+    transform: folderTransform(o.dataset, o.imageSize, o.encoding, true),
+    channels: o.encoding.channels,
+    pool: o.pool,
+    cacheDir: o.cacheDir,
+    backbone: o.loaded.backbone,
+    backboneHash: o.loaded.hash,
+    dataKey: o.dataKey,
+    reduce: o.reduce,
+  });
+  const set = folderImageSet(f, o.samples, o.numClasses, o.multiLabel);
+  return { set, kept: f.indices.map((i) => o.samples[i]), hit: f.hit, path: f.path, shape: f.features.shape };
+}
+
+/**
+ * The hash of a sample list that feature cache keys hold (paths and labels, in order).
+ *
+ * @example
+ * ```ts ignore
+ * const key = { ...trainKey, samples: await samplesHash(heldOut) };
+ * ```
+ */
+export async function samplesHash(samples: readonly Sample[]): Promise<string> {
+  return await sha256Hex(JSON.stringify(samples.map((s) => [s.path, s.labels])));
+}
+
+/**
+ * Lists, decodes, encodes and embeds both splits (features cached under `cacheDir`; with `streamTrain`
+ * the training split is listed only).
  *
  * @example
  * ```ts ignore
@@ -79,10 +156,9 @@ export async function folderProbeSets(o: FolderProbeOptions): Promise<FolderProb
     );
   }
   const encoding = inputEncoding(bb);
-  const transform = folderTransform(o.dataset, o.imageSize, encoding, true);
-  const pool = new DecodePool();
+  const pool = o.pool ?? new DecodePool();
   try {
-    const split = async (which: "train" | "test", limit: number) => {
+    const split = async (which: "train" | "test", limit: number, embed: boolean) => {
       const list = await listFolderSplit(o.dataset, o.root, which, limit);
       for (const w of list.warnings) log(`probe: ${w}`);
       const dataKey = {
@@ -92,32 +168,30 @@ export async function folderProbeSets(o: FolderProbeOptions): Promise<FolderProb
         limit,
         imageSize: o.imageSize,
         encoding: encoding.name,
-        samples: await sha256Hex(JSON.stringify(list.samples.map((s) => [s.path, s.labels]))),
+        samples: await samplesHash(list.samples),
       };
-      const f = await cachedFolderFeatures({
+      if (!embed) return { list, set: null, dataKey, kept: list.samples };
+      const f = await folderFeatureSet({
+        ...o,
+        encoding,
+        pool,
         samples: list.samples,
         numClasses: list.classes.length,
-        transform,
-        channels: encoding.channels,
-        pool,
-        cacheDir: o.cacheDir,
-        backbone: bb,
-        backboneHash: o.loaded.hash,
+        multiLabel: list.multiLabel,
         dataKey,
-        reduce: o.reduce,
       });
-      log(`probe: ${which} features ${f.hit ? "from cache" : "computed"} ${f.path} [${f.features.shape}]`);
-      const set = folderImageSet(f, list.samples, list.classes.length, list.multiLabel);
-      return { list, set, dataKey, kept: f.indices.map((i) => list.samples[i]) };
+      log(`probe: ${which} features ${f.hit ? "from cache" : "computed"} ${f.path} [${f.shape}]`);
+      return { list, set: f.set, dataKey, kept: f.kept };
     };
-    const train = await split("train", o.limit);
-    const test = await split("test", o.testLimit);
+    const train = await split("train", o.limit, !o.streamTrain);
+    const test = await split("test", o.testLimit, true);
     if (train.list.classes.join() !== test.list.classes.join()) {
       throw new Error(`${o.root}: the train and test splits of ${o.dataset} name different classes`);
     }
     return {
       train: train.set,
-      test: test.set,
+      trainSamples: train.list.samples,
+      test: test.set!,
       trainKey: train.dataKey,
       testSamples: test.kept,
       classes: train.list.classes,
@@ -125,6 +199,6 @@ export async function folderProbeSets(o: FolderProbeOptions): Promise<FolderProb
       encoding,
     };
   } finally {
-    pool.close();
+    if (!o.pool) pool.close();
   }
 }

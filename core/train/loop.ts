@@ -57,12 +57,15 @@ export class NanLossError extends Error {
   }
 }
 
-/** Batches of an epoch, computed on demand (deterministic in epoch and index). */
+/**
+ * Batches of an epoch, computed on demand (deterministic in epoch and index). A source may build them
+ * asynchronously (decoding image files) and return a promise; the loop awaits it.
+ */
 export interface BatchSource {
   /** Batches per epoch. */
   readonly batchesPerEpoch: number;
-  /** Batch `index` of epoch `epoch`. */
-  batch(epoch: number, index: number): TrainBatch;
+  /** Batch `index` of epoch `epoch` (the loop asks for them in order, from a resumed batch on). */
+  batch(epoch: number, index: number): TrainBatch | Promise<TrainBatch>;
 }
 
 /** Options of {@link trainLoop}. */
@@ -252,7 +255,7 @@ export async function trainLoop(opts: LoopOptions): Promise<LoopResult> {
   try {
     while (epoch < epochs) {
       while (batchIdx < spe) {
-        const batch = data.batch(epoch, batchIdx);
+        const batch = await data.batch(epoch, batchIdx);
         tidy(() => log.write(method.step(batch, { step, totalSteps, epoch, rng })));
         step++;
         batchIdx++;

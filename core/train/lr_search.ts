@@ -4,6 +4,10 @@
  * `<dir>/lr<X>` and leaves its score in `score.json` there (written atomically), so a rerun after an
  * interruption skips the finished candidates and resumes the interrupted one.
  *
+ * {@link searchLearningRate} splits an in-memory {@link ImageSet}; {@link searchLearningRateOn} splits
+ * any `n` items with the same seeded {@link holdoutSplit} and lets the caller build the two parts (a
+ * streamed sample list to fit on, cached features of the held-out samples to score on).
+ *
  * @module
  */
 import { atomicWriteTextFile } from "../io/atomic_write.ts";
@@ -17,12 +21,10 @@ export interface LrCandidate {
   validation: number;
 }
 
-/** Options of {@link searchLearningRate}. */
-export interface LrSearchOptions {
+/** What every search needs, whatever its items: candidates, split, runs. */
+export interface LrSearchBase<F, V> {
   /** Candidates, in the order they run. */
   lrs: readonly number[];
-  /** The training set the held-out part is taken from. */
-  set: ImageSet;
   /** Held-out share in (0, 1). */
   valFraction: number;
   /** Seed of the split. */
@@ -34,14 +36,38 @@ export interface LrSearchOptions {
    * `val`, or null when the run was interrupted.
    */
   trainAndScore(
-    fit: ImageSet,
-    val: ImageSet,
+    fit: F,
+    val: V,
     lr: number,
     dir: string,
     resume: boolean,
   ): Promise<number | null>;
   /** Progress lines (default: stderr). */
   log?: (line: string) => void;
+}
+
+/** Options of {@link searchLearningRate}. */
+export interface LrSearchOptions extends LrSearchBase<ImageSet, ImageSet> {
+  /** The training set the held-out part is taken from. */
+  set: ImageSet;
+}
+
+/** The parts of a split as the caller builds them. */
+export interface HoldoutParts<F, V> {
+  /** What the candidates train on. */
+  fit: F;
+  /** What they are scored on. */
+  val: V;
+  /** Held-out items actually scored (fewer than asked when some could not be read). */
+  valItems: number;
+}
+
+/** Options of {@link searchLearningRateOn}. */
+export interface LrSearchItemsOptions<F, V> extends LrSearchBase<F, V> {
+  /** Number of training items. */
+  n: number;
+  /** Builds the parts from the item indices of the split (both ascending). */
+  parts(fit: number[], val: number[]): Promise<HoldoutParts<F, V>>;
 }
 
 /** The outcome of {@link searchLearningRate}. */
@@ -59,7 +85,7 @@ async function exists(path: string): Promise<boolean> {
 }
 
 /**
- * Runs the search; null when a candidate's run was interrupted (rerun to resume).
+ * Runs the search on an in-memory set; null when a candidate's run was interrupted (rerun to resume).
  *
  * @example
  * ```ts ignore
@@ -69,9 +95,29 @@ async function exists(path: string): Promise<boolean> {
  * ```
  */
 export async function searchLearningRate(o: LrSearchOptions): Promise<LrSearchResult | null> {
+  const parts = (fit: number[], val: number[]) =>
+    Promise.resolve({ fit: subsetOf(o.set, fit), val: subsetOf(o.set, val), valItems: val.length });
+  return await searchLearningRateOn({ ...o, n: o.set.n, parts });
+}
+
+/**
+ * Runs the search on `n` items whose parts the caller builds; null when a candidate's run was
+ * interrupted (rerun to resume).
+ *
+ * @example
+ * ```ts ignore
+ * const r = await searchLearningRateOn({ lrs: [0.01, 0.1], n: samples.length, valFraction: 0.1, seed: 0,
+ *   dir: "run/lr_search",
+ *   parts: async (fit, val) => ({ fit: fit.map((i) => samples[i]), val: await featuresOf(val), valItems: val.length }),
+ *   trainAndScore: async (fit, val, lr, dir, resume) => await trainStreamedAndScore(fit, val, lr, dir, resume) });
+ * ```
+ */
+export async function searchLearningRateOn<F, V>(
+  o: LrSearchItemsOptions<F, V>,
+): Promise<LrSearchResult | null> {
   const log = o.log ?? ((line: string) => console.error(line));
-  const split = holdoutSplit(o.set.n, o.valFraction, o.seed);
-  const fit = subsetOf(o.set, split.fit), val = subsetOf(o.set, split.val);
+  const split = holdoutSplit(o.n, o.valFraction, o.seed);
+  const { fit, val, valItems } = await o.parts(split.fit, split.val);
   const candidates: LrCandidate[] = [];
   for (const lr of o.lrs) {
     const dir = `${o.dir}/lr${lr}`;
@@ -90,9 +136,9 @@ export async function searchLearningRate(o: LrSearchOptions): Promise<LrSearchRe
       await Deno.mkdir(dir, { recursive: true });
       await atomicWriteTextFile(scorePath, JSON.stringify({ lr, validation }) + "\n");
     }
-    log(`lr ${lr}: validation ${(validation * 100).toFixed(2)}% on ${val.n} held-out items`);
+    log(`lr ${lr}: validation ${(validation * 100).toFixed(2)}% on ${valItems} held-out items`);
     candidates.push({ lr, validation });
   }
   const best = candidates.reduce((a, b) => b.validation > a.validation ? b : a);
-  return { lr: best.lr, candidates, validationItems: val.n };
+  return { lr: best.lr, candidates, validationItems: valItems };
 }

@@ -180,7 +180,7 @@ export interface PipelineConfig {
     lr: number[];
     /** Peak learning rates of the MLP probes (null: `lr`). */
     mlpLr: number[] | null;
-    /** Augmentation of the probes' training images (`light`: through the frozen backbone each step). */
+    /** Augmentation of the probes' training images (`light`: crops + flips through the frozen backbone each step). */
     augment: "none" | "light";
     /** Hidden width of MLP probes. */
     hidden: number;
@@ -292,8 +292,9 @@ export const CONFIG_SCHEMA: Schema<PipelineConfig> = obj({
     ),
     augment: oneOf(["none", "light"] as const, {
       doc: "`none`: train on cached features of un-augmented images (fast); `light`: random resized crops " +
-        "(64-100% of the area) + flips through the frozen backbone every step, as the paper trains probes " +
-        "(Fashion-MNIST only)",
+        "+ flips through the frozen backbone every step, as the paper trains probes (Fashion-MNIST: 64-100% " +
+        "of the area, in memory; ImageNet / VOC / COCO: the torchvision ImageNet crop, 8-100% of the area, " +
+        "decoded from the files every step)",
     }),
     hidden: count("hidden width of MLP probes (2048 in the paper)"),
     bias: bool({ doc: "bias of linear probes on conventional backbones (never on B-cos backbones)" }),

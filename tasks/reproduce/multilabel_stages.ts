@@ -3,8 +3,10 @@
  * each BCE probe cell, `probe:<dataset>.<cell>` trains the same probe head with plain 0/1 BCE on that
  * dataset's train split (`trainval` / `train2014`) features of the cell's backbone and scores F1 on the
  * test split (`test` / `val2014`), and `explain:<dataset>.<cell>` computes EPG per explainer on the test
- * images with their boxes. CE cells have no multi-label counterpart: multi-label probes are BCE probes.
- * Also the check of data combinations the pipeline does not run.
+ * images with their boxes. With `probe.augment: "light"` these probes, like the single-label ones, train
+ * on random resized crops and flips of the training images streamed through the frozen backbone. CE
+ * cells have no multi-label counterpart: multi-label probes are BCE probes. Also the check of data
+ * combinations the pipeline does not run.
  *
  * @module
  */
@@ -14,10 +16,10 @@ import { defineMapStage, defineStage, type Stage } from "../pipeline/stage.ts";
 import { main as probeMain } from "../probe.ts";
 import { multiLabelEpg } from "./epg_multilabel.ts";
 import { loadProbed } from "./load_probed.ts";
-import { probeArgs, type ProbeCell, probeKey } from "./stages.ts";
+import { augmentsProbes, probeArgs, type ProbeCell, probeKey } from "./stages.ts";
 
 /** A multi-label dataset entry with files (VOC 2007 / COCO 2014). */
-type FileMultiLabel = MultiLabelConfig & { dataset: "voc2007" | "coco2014"; root: string };
+export type FileMultiLabel = MultiLabelConfig & { dataset: "voc2007" | "coco2014"; root: string };
 
 /**
  * The `voc2007` / `coco2014` entries of `data.multiLabel`.
@@ -35,7 +37,8 @@ export function fileMultiLabel(config: PipelineConfig): FileMultiLabel[] {
 
 /**
  * Throws, naming the key, for data combinations the pipeline does not run: generated Fashion-MNIST
- * scenes, and probes trained on augmented images, need Fashion-MNIST as the single-label dataset.
+ * scenes need Fashion-MNIST as the single-label dataset. (`probe.augment` runs with every dataset:
+ * Fashion-MNIST in memory, image files streamed.)
  *
  * @example
  * ```ts ignore
@@ -43,12 +46,6 @@ export function fileMultiLabel(config: PipelineConfig): FileMultiLabel[] {
  * ```
  */
 export function checkSupported(config: PipelineConfig): void {
-  if (config.probe.augment !== "none" && config.data.dataset !== "fashion-mnist") {
-    throw new Error(
-      `probe.augment: '${config.probe.augment}' trains probes on in-memory Fashion-MNIST images; ` +
-        `data.dataset '${config.data.dataset}' trains on cached features (set probe.augment to 'none')`,
-    );
-  }
   config.data.multiLabel.forEach((m, i) => {
     if (m.dataset === "fashion-scenes" && config.data.dataset !== "fashion-mnist") {
       throw new Error(
@@ -57,6 +54,32 @@ export function checkSupported(config: PipelineConfig): void {
       );
     }
   });
+}
+
+/**
+ * The `tasks/probe.ts` flags of a cell's multi-label probe on a VOC / COCO entry: {@link probeArgs} with
+ * BCE, the dataset, its root, size and limits, and `--augment` when `probe.augment` is on.
+ *
+ * @example
+ * ```ts ignore
+ * const args = multiLabelProbeArgs(cell, fileMultiLabel(config)[0], config, backboneDir, ctx.path);
+ * ```
+ */
+export function multiLabelProbeArgs(
+  cell: ProbeCell,
+  m: FileMultiLabel,
+  config: PipelineConfig,
+  backboneDir: string,
+  path: (...parts: string[]) => string,
+): string[] {
+  const args = [
+    ...probeArgs(cell, "bce", config, backboneDir, path),
+    ...["--dataset", m.dataset, "--data-dir", m.root, "--image-size", String(m.imageSize)],
+  ];
+  if (m.trainLimit > 0) args.push("--limit", String(m.trainLimit));
+  args.push("--test-limit", String(m.testLimit));
+  if (augmentsProbes(config)) args.push("--augment", config.probe.augment);
+  return args;
 }
 
 /** Runs a task main and throws when it fails. */
@@ -97,18 +120,19 @@ export function multiLabelStages(
         name: probeStage,
         config: {
           ...cellKey,
-          ...probeKey(cell, config, false) as Record<string, Json>,
+          ...probeKey(cell, config, augmentsProbes(config)) as Record<string, Json>,
           multiLabel: m,
         } as unknown as Json,
         deps: [cell.pretrainStage],
         seed: cell.seed,
         run: async (ctx) => {
-          const args = [
-            ...probeArgs(cell, "bce", config, ctx.dep(cell.pretrainStage).dir + "/run", ctx.path),
-            ...["--dataset", m.dataset, "--data-dir", m.root, "--image-size", String(m.imageSize)],
-          ];
-          if (m.trainLimit > 0) args.push("--limit", String(m.trainLimit));
-          args.push("--test-limit", String(m.testLimit));
+          const args = multiLabelProbeArgs(
+            cell,
+            m,
+            config,
+            ctx.dep(cell.pretrainStage).dir + "/run",
+            ctx.path,
+          );
           if (await exists(ctx.path("run", "checkpoints"))) args.push("--resume");
           await runTask(probeMain, args, `probe ${probeStage}`);
         },

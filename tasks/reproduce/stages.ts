@@ -113,7 +113,15 @@ export function probeKey(cell: Pick<ProbeCell, "probe">, config: PipelineConfig,
   } as unknown as Json;
 }
 
-/** Whether the single-label probes train on augmented images (`probe.augment`; Fashion-MNIST only). */
+/**
+ * Whether the probes train on augmented images (`probe.augment`): Fashion-MNIST in memory, ImageNet /
+ * VOC / COCO files streamed through the frozen backbone.
+ *
+ * @example
+ * ```ts ignore
+ * if (augmentsProbes(config)) args.push("--augment", config.probe.augment);
+ * ```
+ */
 export function augmentsProbes(config: PipelineConfig): boolean {
   return config.probe.augment !== "none";
 }

@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { buildColorImageFolder } from "./image_trees.ts";
+import { writeTruncatedJpeg } from "../core/data/tree_builders.ts";
 
 const TASK = new URL("../../tasks/probe.ts", import.meta.url).pathname;
 
@@ -40,20 +42,8 @@ Deno.test("probe: --help exits 0; bad flags exit 2 with one line", async () => {
       /--val-fraction must be in \(0, 1\)/,
     ],
     [
-      [
-        ...base,
-        "--probe",
-        "linear",
-        "--loss",
-        "ce",
-        "--augment",
-        "light",
-        "--dataset",
-        "imagenet",
-        "--data-dir",
-        "/x",
-      ],
-      /--augment light needs in-memory images/,
+      [...base, "--probe", "linear", "--loss", "ce", "--augment", "light", "--dataset", "imagenet"],
+      /--dataset imagenet needs --data-dir/,
     ],
   ];
   for (const [args, re] of cases) {
@@ -238,6 +228,56 @@ Deno.test("probe: --lr with several values picks the best on held-out training i
         "a finished candidate is not retrained",
       );
     }
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
+
+Deno.test("probe: --dataset imagenet --augment light streams the training images (a corrupt one skipped with a warning), searches --lr on held-out features, and records augment", async () => {
+  const tmp = await Deno.makeTempDir();
+  try {
+    await buildColorImageFolder(`${tmp}/in`, { classes: 3, perClass: 4, size: 24 });
+    const bad = `${tmp}/in/train/n00000002/n00000002_train_9.JPEG`;
+    await writeTruncatedJpeg(bad, 24, 24);
+    const args = [
+      ...["--backbone", "random", "--arch", "resnet_tiny", "--widths", "4,8,8", "--probe", "linear"],
+      ...[
+        "--loss",
+        "ce",
+        "--epochs",
+        "2",
+        "--batch-size",
+        "4",
+        "--dataset",
+        "imagenet",
+        "--image-size",
+        "16",
+      ],
+      ...["--data-dir", `${tmp}/in`, "--lr", "0.01,0.3", "--val-fraction", "0.25", "--out", `${tmp}/run`],
+    ];
+    const r = await run([...args, "--augment", "light", "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /through the frozen backbone each step \(--augment light\)/);
+    assert.match(r.stderr, new RegExp(`skipping ${bad}: truncated JPEG`));
+    assert.match(r.stderr, /held-out features computed/);
+    assert.doesNotMatch(r.stderr, /train features/, "the training split is streamed, not embedded");
+    const result = JSON.parse(await Deno.readTextFile(`${tmp}/run/result.json`));
+    assert.equal(result.augment, "light");
+    assert.equal(result.dataset, "imagenet");
+    assert.equal(result.trainItems, 13);
+    assert.equal(result.testItems, 12);
+    assert.equal(result.validationItems, 3);
+    assert.deepEqual(result.lrSearch.map((c: { lr: number }) => c.lr), [0.01, 0.3]);
+    assert.equal(result.steps, 2 * 4, "the final probe streams all 13 listed images (4 batches of <= 4)");
+    assert.ok(result.accuracy >= 0 && result.accuracy <= 1);
+    for (const lr of [0.01, 0.3]) {
+      const cand = JSON.parse(await Deno.readTextFile(`${tmp}/run/lr_search/lr${lr}/history.json`));
+      assert.equal(cand.losses.length, 2 * 3, `lr ${lr}: 10 fit items make 3 batches per epoch`);
+    }
+    // the run config records augment: resuming without it is refused
+    const resumed = await run([...args, "--resume"]);
+    assert.equal(resumed.code, 1, resumed.stderr);
+    assert.match(resumed.stderr, /made with a different augment/);
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { loadConfig } from "../../tasks/pipeline/preset.ts";
+import { fileMultiLabel, multiLabelProbeArgs } from "../../tasks/reproduce/multilabel_stages.ts";
 import {
   buildStages,
   probeArgs,
@@ -10,6 +11,8 @@ import {
 } from "../../tasks/reproduce/stages.ts";
 
 const path = (...parts: string[]) => ["/stage", ...parts].join("/");
+const augmentFlag = (args: string[]) =>
+  args.includes("--augment") ? args[args.indexOf("--augment") + 1] : null;
 
 Deno.test("reproduce stages: MLP probes train at probe.mlpLr when it is set, linear probes at probe.lr", async () => {
   const config = await loadConfig({ preset: "fmnist", set: ["probe.lr=0.3", "probe.mlpLr=0.01"] });
@@ -42,23 +45,45 @@ Deno.test("reproduce stages: with probe.mlpLr null every probe uses probe.lr, an
   assert.notDeepEqual(probeKey(mlp, withMlp, false), probeKey(mlp, plain, false));
 });
 
-Deno.test("reproduce stages: probe.augment light passes --augment to the single-label probes and is part of their key; other datasets refuse it", async () => {
+Deno.test("reproduce stages: probe.augment light passes --augment to the single-label probes and is part of their key", async () => {
   const plain = await loadConfig({ preset: "fmnist" });
   const light = await loadConfig({ preset: "fmnist", set: ["probe.augment=light"] });
   const stagesOf = (c: typeof plain) => new Map(buildStages(c).map((s) => [s.name, s]));
   const cell = probeCells(light).find((c) => c.probe === "linear")!;
   assert.equal((stagesOf(light).get(cell.stage)!.config as Record<string, unknown>).augment, "light");
-  const augmentFlag = (args: string[]) =>
-    args.includes("--augment") ? args[args.indexOf("--augment") + 1] : null;
   assert.equal(augmentFlag(singleLabelProbeArgs(cell, light, "/bb", path)), "light");
   assert.equal(augmentFlag(singleLabelProbeArgs(cell, plain, "/bb", path)), null);
   // with augment none the key is what it was before the option existed
   assert.equal("augment" in (stagesOf(plain).get(cell.stage)!.config as Record<string, unknown>), false);
-  const imagenet = await loadConfig({
-    preset: "paper",
-    set: ["probe.augment=light", "data.multiLabel=[]"],
-  });
-  assert.throws(() => buildStages(imagenet), /probe\.augment: 'light' .*data\.dataset 'imagenet'/);
+});
+
+Deno.test("reproduce stages: probe.augment light with ImageNet files streams the ImageNet and VOC / COCO probes' training images", async () => {
+  const file = (dataset: string) => ({ dataset, root: "/d", imageSize: 32, trainLimit: 0, testLimit: 8 });
+  const multiLabel = [file("voc2007"), file("coco2014")].map((m) => ({ ...m, itemsPerScene: null }));
+  const data = { ...file("imagenet"), multiLabel };
+  const load = (augment: string) =>
+    loadConfig({ preset: "fmnist", set: [`probe.augment=${augment}`, `data=${JSON.stringify(data)}`] });
+  const light = await load("light"), plain = await load("none");
+  const stages = new Map(buildStages(light).map((s) => [s.name, s]));
+  const plainStages = new Map(buildStages(plain).map((s) => [s.name, s]));
+  const cell = probeCells(light).find((c) => c.probe === "linear" && c.loss === "bce")!;
+  const args = singleLabelProbeArgs(cell, light, "/bb", path);
+  assert.equal(augmentFlag(args), "light");
+  assert.equal(args[args.indexOf("--dataset") + 1], "imagenet");
+  const keyOf = (m: typeof stages, name: string) => m.get(name)!.config as Record<string, unknown>;
+  assert.equal(keyOf(stages, cell.stage).augment, "light");
+  const rest = cell.stage.slice("probe:".length);
+  for (const dataset of ["voc2007", "coco2014"]) {
+    const name = `probe:${dataset}.${rest}`;
+    assert.equal(keyOf(stages, name).augment, "light", name);
+    assert.equal("augment" in keyOf(plainStages, name), false, `${name}: unaugmented keys are unchanged`);
+  }
+  for (const [i, m] of fileMultiLabel(light).entries()) {
+    const mArgs = multiLabelProbeArgs(cell, m, light, "/bb", path);
+    assert.equal(augmentFlag(mArgs), "light");
+    assert.equal(mArgs[mArgs.indexOf("--dataset") + 1], ["voc2007", "coco2014"][i]);
+    assert.equal(augmentFlag(multiLabelProbeArgs(cell, fileMultiLabel(plain)[i], plain, "/bb", path)), null);
+  }
 });
 
 Deno.test("reproduce stages: several learning rates are passed as one --lr list (the probe task searches them) and keyed as a list", async () => {

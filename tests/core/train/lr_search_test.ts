@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import type { ImageSet } from "../../../core/train/data.ts";
-import { searchLearningRate } from "../../../core/train/lr_search.ts";
+import { holdoutSplit, type ImageSet } from "../../../core/train/data.ts";
+import { searchLearningRate, searchLearningRateOn } from "../../../core/train/lr_search.ts";
 import { withTempDir } from "../../util/temp_dir.ts";
 
 const set: ImageSet = {
@@ -54,5 +54,40 @@ Deno.test("searchLearningRate: an interrupted candidate stops the search (null) 
     interrupt = false;
     assert.equal((await searchLearningRate(o))?.lr, 2);
     assert.deepEqual(resumes, [false, true]);
+  }, "lr_search_");
+});
+
+Deno.test("searchLearningRateOn: the caller builds the parts from the seeded holdoutSplit's indices, and the scored held-out count is reported", async () => {
+  await withTempDir(async (dir) => {
+    const names = Array.from({ length: 20 }, (_, i) => `img${i}.jpg`);
+    const split = holdoutSplit(20, 0.2, 4);
+    let built = 0;
+    const r = await searchLearningRateOn({
+      lrs: [0.1, 1],
+      n: 20,
+      valFraction: 0.2,
+      seed: 4,
+      dir,
+      log: () => {},
+      parts: (fit, val) => {
+        built++;
+        assert.deepEqual(fit, split.fit);
+        assert.deepEqual(val, split.val);
+        // one held-out file could not be read: 3 of 4 are scored
+        return Promise.resolve({
+          fit: fit.map((i) => names[i]),
+          val: val.slice(1).map((i) => names[i]),
+          valItems: 3,
+        });
+      },
+      trainAndScore: (fit: string[], val: string[], lr: number) => {
+        assert.equal(fit.length, 16);
+        assert.ok(val.every((v) => !fit.includes(v)));
+        return Promise.resolve(lr === 1 ? 0.75 : 0.5);
+      },
+    });
+    assert.equal(built, 1, "the parts are built once for all candidates");
+    assert.equal(r?.lr, 1);
+    assert.equal(r?.validationItems, 3);
   }, "lr_search_");
 });
