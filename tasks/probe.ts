@@ -14,7 +14,6 @@ import { type FashionMnist, loadFashionMnist } from "../core/data/fashion_mnist.
 import { makeScenes } from "../core/data/scenes.ts";
 import { writeSafetensors } from "../core/io/safetensors.ts";
 import { atomicWriteTextFile } from "../core/io/atomic_write.ts";
-import { FASHION_ARCH_NAMES } from "../core/train/arch.ts";
 import type { Transform } from "../core/data/transforms.ts";
 import { viewTransform } from "../core/train/augment.ts";
 import { fashionImageSet, type ImageSet, sceneImageSet, ViewBatcher } from "../core/train/data.ts";
@@ -23,66 +22,14 @@ import { loadBackbone, type LoadedBackbone, randomBackbone } from "../core/train
 import { cachedFeatures, featureSet } from "../core/train/features.ts";
 import { type EvalSet, writeEvalSet } from "../core/train/eval_set.ts";
 import { FolderBatches } from "../core/train/folder_batches.ts";
-import { FOLDER_DATASETS, type FolderDataset, folderTrainTransform } from "../core/train/folder_data.ts";
+import { folderTrainTransform } from "../core/train/folder_data.ts";
 import { folderFeatureSet, folderProbeSets, samplesHash } from "../core/train/folder_probe_data.ts";
 import { trainLoop } from "../core/train/loop.ts";
-import { evaluateProbe, PROBE_NAMES, ProbeMethod } from "../core/train/probe.ts";
+import { evaluateProbe, ProbeMethod } from "../core/train/probe.ts";
 import { readStateDict } from "../core/train/readback.ts";
-import { parseFlags, runMain, UsageError } from "./cli.ts";
+import { runMain } from "./cli.ts";
 import { exists } from "./pipeline/fs.ts";
-import { choiceFlag, intFlag, intListFlag, numberFlag, numberListFlag } from "./train/args.ts";
-
-const HELP =
-  `deno run -A tasks/probe.ts --backbone DIR|random --probe P --loss ce|bce --epochs N --out DIR [options]
-
-Trains a probe on frozen backbone features and reports test accuracy (multi-label: F1). Features
-are computed once (backbone in eval mode) and cached, keyed by the backbone weights and the data;
-with --augment light the training images instead go through the frozen backbone every step, freshly
-augmented (the paper's probe training; test features are still cached).
-Writes DIR/result.json, DIR/probe.safetensors, DIR/history.json; checkpoints in DIR/checkpoints.
-On image-file datasets also DIR/eval_set.json and DIR/test_logits.safetensors (the scored test images
-and the probe's logits on them, read by the reproduce pipeline's explain stage).
-
-  --backbone DIR    a run directory of tasks/pretrain.ts, or 'random' (untrained; needs --arch)
-  --arch A          architecture of a random backbone: ${FASHION_ARCH_NAMES.join(" | ")}
-  --widths LIST     ResNet widths of a random backbone (as given to pretrain)
-  --layers LIST     ResNet blocks per stage of a random backbone
-  --probe P         ${PROBE_NAMES.join(" | ")}
-  --loss L          ce | bce (BCE: off-labels 1/C; multi-label: plain 0/1 targets)
-  --epochs N        epochs over the training features
-  --out DIR         output directory
-  --dataset D       fashion-mnist (default) | imagenet | voc2007 | coco2014; the last three are read
-                    from --data-dir (ImageNet: ImageFolder train/ and val/; VOC: trainval / test;
-                    COCO: train2014 / val2014); VOC and COCO are multi-label (BCE, F1)
-  --image-size S    input side for imagenet / voc2007 / coco2014 (default 224): ImageNet images are
-                    resized to S*256/224 and centre-cropped to S, VOC / COCO resized to S x S; RGB,
-                    ImageNet mean/std for conventional backbones, [rgb, 1-rgb] for B-cos ones, gray
-                    for 1-channel backbones
-  --multilabel      multi-object Fashion-MNIST scenes, multi-label BCE, F1
-  --augment K       none (default: train on cached features of un-augmented images) | light: a random
-                    resized crop + horizontal flip of every training image each step, through the
-                    frozen backbone. Fashion-MNIST (and its scenes): 64-100% of the area, in memory.
-                    imagenet / voc2007 / coco2014: the torchvision ImageNet crop, 8-100% of the area
-                    (aspect 3/4-4/3) resized to --image-size, decoded from the files every step
-                    (unreadable files are skipped with a warning); VOC / COCO keep multi-hot targets
-  --resume          continue the probe run in DIR
-  --limit N         training images (default 10000; image-file datasets: all, else a fixed subset)
-  --test-limit N    test images (default 10000; image-file datasets: all, else a fixed subset)
-  --scenes N        training scenes with --multilabel (default 1000)
-  --test-scenes N   test scenes with --multilabel (default 300)
-  --scene-size S    scene side in pixels (default 84)
-  --batch-size B    feature maps per step (default 256)
-  --lr X[,Y...]     peak Adam learning rate (default 1e-3; warm-up 5%, cosine); several values search:
-                    one probe each on the training items minus a held-out --val-fraction, the best
-                    on those held-out items is retrained on all training items and tested
-                    (candidates' runs in DIR/lr_search)
-  --val-fraction F  held-out share of the training items for the lr search (default 0.1)
-  --hidden H        hidden width of MLP probes (default 256)
-  --seed S          seed of the probe, data order and random backbone (default 0)
-  --cache-dir DIR   feature cache (default: <backbone>/features, or <out>/features for random)
-  --data-dir DIR    directory holding the Fashion-MNIST files, or the root of an image-file dataset
-  --json            print the result as one JSON line on stdout
-  --help            this text`;
+import { parseProbeFlags, PROBE_HELP } from "./train/probe_flags.ts";
 
 /**
  * Runs the task; returns the exit code.
@@ -93,99 +40,25 @@ and the probe's logits on them, read by the reproduce pipeline's explain stage).
  * ```
  */
 export async function main(args: string[]): Promise<number> {
-  const { values } = parseFlags({
-    args,
-    options: {
-      backbone: { type: "string" },
-      arch: { type: "string" },
-      widths: { type: "string" },
-      layers: { type: "string" },
-      probe: { type: "string" },
-      loss: { type: "string" },
-      epochs: { type: "string" },
-      out: { type: "string" },
-      dataset: { type: "string" },
-      "image-size": { type: "string" },
-      multilabel: { type: "boolean", default: false },
-      augment: { type: "string" },
-      resume: { type: "boolean", default: false },
-      limit: { type: "string" },
-      "test-limit": { type: "string" },
-      scenes: { type: "string" },
-      "test-scenes": { type: "string" },
-      "scene-size": { type: "string" },
-      "batch-size": { type: "string" },
-      lr: { type: "string" },
-      "val-fraction": { type: "string" },
-      hidden: { type: "string" },
-      seed: { type: "string" },
-      "cache-dir": { type: "string" },
-      "data-dir": { type: "string" },
-      json: { type: "boolean", default: false },
-      help: { type: "boolean", default: false },
-    },
-  });
-  if (values.help) {
-    console.log(HELP);
+  const f = parseProbeFlags(args);
+  if (!f) {
+    console.log(PROBE_HELP);
     return 0;
   }
-  if (!values.backbone) throw new UsageError("--backbone is required (a pretrain run directory or 'random')");
-  const probe = choiceFlag("probe", values.probe, PROBE_NAMES);
-  const loss = choiceFlag("loss", values.loss, ["ce", "bce"] as const);
-  const epochs = intFlag("epochs", values.epochs, 1);
-  if (!values.out) throw new UsageError("--out is required");
-  const out = values.out;
-  const dataset = values.dataset === undefined
-    ? "fashion-mnist"
-    : choiceFlag("dataset", values.dataset, ["fashion-mnist", ...FOLDER_DATASETS] as const);
-  const folder: FolderDataset | null = dataset === "fashion-mnist" ? null : dataset;
-  if (folder && values.multilabel) {
-    throw new UsageError(
-      "--multilabel is for Fashion-MNIST scenes; voc2007 and coco2014 are multi-label already",
-    );
-  }
-  const multi = values.multilabel || folder === "voc2007" || folder === "coco2014";
-  if (values.multilabel && loss === "ce") throw new UsageError("--multilabel needs --loss bce");
-  if (multi && loss === "ce") throw new UsageError(`--dataset ${folder} is multi-label and needs --loss bce`);
-  const augment = values.augment === undefined
-    ? "none"
-    : choiceFlag("augment", values.augment, ["none", "light"]);
-  if (folder && !values["data-dir"]) throw new UsageError(`--dataset ${folder} needs --data-dir (its root)`);
-  if (!folder && values["image-size"] !== undefined) {
-    throw new UsageError("--image-size applies to --dataset imagenet, voc2007 and coco2014");
-  }
-  const imageSize = intFlag("image-size", values["image-size"], 8, 224);
-  const seed = intFlag("seed", values.seed, 0, 0);
-  const limit = intFlag("limit", values.limit, 1, folder ? 0 : 10000);
-  const testLimit = intFlag("test-limit", values["test-limit"], 1, folder ? 0 : 10000);
-  const scenes = intFlag("scenes", values.scenes, 1, 1000);
-  const testScenes = intFlag("test-scenes", values["test-scenes"], 1, 300);
-  const sceneSize = intFlag("scene-size", values["scene-size"], 28, 84);
-  const batchSize = intFlag("batch-size", values["batch-size"], 1, 256);
-  const hidden = intFlag("hidden", values.hidden, 1, 256);
-  const lrs = values.lr ? numberListFlag("lr", values.lr) : [1e-3];
-  const valFraction = values["val-fraction"] === undefined
-    ? 0.1
-    : numberFlag("val-fraction", values["val-fraction"]);
-  if (!(valFraction > 0 && valFraction < 1)) {
-    throw new UsageError(`--val-fraction must be in (0, 1), got '${values["val-fraction"]}'`);
-  }
-  const random = values.backbone === "random";
-  if (random && !values.arch) throw new UsageError("--backbone random needs --arch");
-  const arch = random ? choiceFlag("arch", values.arch, FASHION_ARCH_NAMES) : undefined;
-
+  const { probe, loss, epochs, out, dataset, folder, multi, augment, imageSize, seed, limit, testLimit } = f;
+  const { scenes, testScenes, sceneSize, batchSize, hidden, lrs, valFraction, random, arch } = f;
   await initGpu();
   const loaded: LoadedBackbone = random
     ? await randomBackbone({
       name: arch!,
       seed,
-      widths: values.widths ? intListFlag("widths", values.widths) : undefined,
-      layers: values.layers ? intListFlag("layers", values.layers) : undefined,
+      widths: f.widths,
+      layers: f.layers,
     })
-    : await loadBackbone(values.backbone);
+    : await loadBackbone(f.backbone);
   const bb = loaded.backbone;
-  const cacheDir = values["cache-dir"] ?? (random ? `${out}/features` : `${values.backbone}/features`);
-  const dataDir = values["data-dir"];
+  const cacheDir = f.cacheDir ?? (random ? `${out}/features` : `${f.backbone}/features`);
+  const dataDir = f.dataDir;
   const encoding = bb.bcos ? "bcos6" : "none";
   const transform = viewTransform({ size: 28, kind: "none", bcos: bb.bcos });
   // a linear probe commutes with average pooling: its features can be the maps' means
@@ -327,7 +200,7 @@ export async function main(args: string[]): Promise<number> {
       frozen: images ? { backbone: bb, reduce } : undefined,
     });
     const config = {
-      backbone: values.backbone,
+      backbone: f.backbone,
       backboneHash: loaded.hash,
       probe,
       loss,
@@ -405,7 +278,7 @@ export async function main(args: string[]): Promise<number> {
   }
 
   // after an interrupted search, --resume finds no final run yet: it starts
-  const resumeFinal = values.resume &&
+  const resumeFinal = f.resume &&
     (!search || await exists(`${out}/checkpoints`));
   const run = await fit(train, lr, out, resumeFinal, `probe ${probe} ${loss}`);
   if (images) bb.module.dispose();
@@ -413,7 +286,7 @@ export async function main(args: string[]): Promise<number> {
   const { method, result } = run;
   const scores = await evaluateProbe(method, testSet);
   const summary = {
-    backbone: values.backbone,
+    backbone: f.backbone,
     backboneMethod: loaded.record.method,
     arch: loaded.record.arch,
     dataset,
@@ -442,8 +315,8 @@ export async function main(args: string[]): Promise<number> {
   const score = multi
     ? `micro F1 ${percent(scores.microF1!)}, macro F1 ${percent(scores.macroF1!)}`
     : `test accuracy ${percent(scores.accuracy!)}`;
-  console.error(`probe ${probe} (${loss}) on ${values.backbone} (${loaded.record.method}): ${score}`);
-  if (values.json) console.log(JSON.stringify(summary));
+  console.error(`probe ${probe} (${loss}) on ${f.backbone} (${loaded.record.method}): ${score}`);
+  if (f.json) console.log(JSON.stringify(summary));
   method.dispose();
   return 0;
 }
