@@ -117,8 +117,17 @@ export async function main(args: string[]): Promise<number> {
         heldOut: async (samples) => {
           const dataKey = { ...f.trainKey, samples: await samplesHash(samples) };
           const { set, hit, path } = await folderFeatureSet({
-            ...{ dataset: folder, imageSize, loaded, cacheDir, reduce, encoding: f.encoding, pool },
-            ...{ samples, numClasses: f.classes.length, multiLabel: f.multiLabel, dataKey },
+            dataset: folder,
+            imageSize,
+            loaded,
+            cacheDir,
+            reduce,
+            encoding: f.encoding,
+            pool,
+            samples,
+            numClasses: f.classes.length,
+            multiLabel: f.multiLabel,
+            dataKey,
           });
           console.error(`probe: held-out features ${hit ? "from cache" : "computed"} ${path}`);
           return set;
@@ -141,7 +150,7 @@ export async function main(args: string[]): Promise<number> {
     testSet = await feats(testImages, testKey);
     trainKey = trainImagesKey;
   }
-  const trainItems = "set" in train ? train.set.n : train.samples.length;
+  const trainItems = itemCount(train);
   if (images) {
     console.error(`probe: training images go through the frozen backbone each step (--augment ${augment})`);
   }
@@ -158,14 +167,20 @@ export async function main(args: string[]): Promise<number> {
     "set" in items
       ? new ViewBatcher({ set: items.set, batchSize: batch, views: [augmentView], seed, dropLast: false })
       : new FolderBatches({
-        ...{ samples: items.samples, numClasses: stream!.numClasses, multiLabel: multi, batchSize: batch },
-        ...{ pool: stream!.pool, transform: stream!.transform, channels: stream!.channels, seed },
+        samples: items.samples,
+        numClasses: stream!.numClasses,
+        multiLabel: multi,
+        batchSize: batch,
+        pool: stream!.pool,
+        transform: stream!.transform,
+        channels: stream!.channels,
+        seed,
         onWarning: (m) => console.error(`probe: ${m}`),
       });
 
   /** Trains one probe on `items` at `lr` in `dir` (resuming a run there); null when interrupted. */
   const fit = async (items: TrainItems, lr: number, dir: string, resume: boolean, label: string) => {
-    const n = "set" in items ? items.set.n : items.samples.length;
+    const n = itemCount(items);
     const data = batchesOf(items, Math.min(batchSize, n));
     try {
       return await fitOn(data, n, lr, dir, resume, label);
@@ -323,6 +338,11 @@ export async function main(args: string[]): Promise<number> {
 
 /** Training items: an in-memory set (features, or Fashion-MNIST images), or image files to stream. */
 type TrainItems = { set: ImageSet } | { samples: Sample[] };
+
+/** Number of training items. */
+function itemCount(items: TrainItems): number {
+  return "set" in items ? items.set.n : items.samples.length;
+}
 
 /** How streamed image files are decoded, augmented and held out. */
 interface Stream {

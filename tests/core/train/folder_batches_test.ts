@@ -76,8 +76,16 @@ for (
       const pool = new DecodePool({ size: 2 });
       try {
         const f = await cachedFolderFeatures({
-          ...{ samples: list.samples, numClasses, transform, channels: encoding.channels, pool },
-          ...{ cacheDir: `${tmp}/cache`, backbone, backboneHash: "h", dataKey: { t: 1 }, reduce: "mean" },
+          samples: list.samples,
+          numClasses,
+          transform,
+          channels: encoding.channels,
+          pool,
+          cacheDir: `${tmp}/cache`,
+          backbone,
+          backboneHash: "h",
+          dataKey: { t: 1 },
+          reduce: "mean",
         });
         const set = folderImageSet(f, list.samples, numClasses, list.multiLabel);
         assert.equal(set.n, list.samples.length);
@@ -88,8 +96,14 @@ for (
         );
         backbone.module.train(true); // the probe puts the frozen backbone into evaluation mode itself
         const streamed = new FolderBatches({
-          ...{ samples: list.samples, numClasses, multiLabel: list.multiLabel, batchSize: BATCH, pool },
-          ...{ transform, channels: encoding.channels, seed: 2 },
+          samples: list.samples,
+          numClasses,
+          multiLabel: list.multiLabel,
+          batchSize: BATCH,
+          pool,
+          transform,
+          channels: encoding.channels,
+          seed: 2,
         });
         const first = await streamed.batch(0, 0);
         const expected = first.indices.flatMap((i) =>
@@ -120,8 +134,14 @@ Deno.test("folder batches: an augmented streamed run interrupted mid-epoch and r
     const pool = new DecodePool({ size: 2 });
     const batches = () =>
       new FolderBatches({
-        ...{ samples: list.samples, numClasses: 3, multiLabel: false, batchSize: BATCH, pool, seed: 2 },
-        ...{ transform: folderTrainTransform(SIZE, encoding), channels: encoding.channels },
+        samples: list.samples,
+        numClasses: 3,
+        multiLabel: false,
+        batchSize: BATCH,
+        pool,
+        seed: 2,
+        transform: folderTrainTransform(SIZE, encoding),
+        channels: encoding.channels,
       });
     const o = { numClasses: 3, multiLabel: false, backbone, frozen: true };
     try {
@@ -153,8 +173,14 @@ Deno.test("folder batches: batches are deterministic in (seed, epoch, index) wha
     using pool = new DecodePool({ size: 2 });
     const make = () =>
       new FolderBatches({
-        ...{ samples: list.samples, numClasses: 2, multiLabel: false, batchSize: 2, pool, seed: 5 },
-        ...{ transform: folderTrainTransform(8, encoding), channels: 3 },
+        samples: list.samples,
+        numClasses: 2,
+        multiLabel: false,
+        batchSize: 2,
+        pool,
+        seed: 5,
+        transform: folderTrainTransform(8, encoding),
+        channels: 3,
       });
     const a = make(), b = make();
     const inOrder = [await a.batch(0, 0), await a.batch(0, 1), await a.batch(0, 2), await a.batch(1, 0)];
@@ -190,8 +216,16 @@ Deno.test("folder batches: a corrupt JPEG is skipped with one warning per file (
     const make = (samples: Sample[], batchSize: number, onError?: "stop") => {
       const warnings: string[] = [];
       const data = new FolderBatches({
-        ...{ samples, numClasses: 2, multiLabel: false, batchSize, pool, transform, channels: 3 },
-        ...{ onError, onWarning: (m: string) => warnings.push(m), shuffle: false },
+        samples,
+        numClasses: 2,
+        multiLabel: false,
+        batchSize,
+        pool,
+        transform,
+        channels: 3,
+        onError,
+        onWarning: (m: string) => warnings.push(m),
+        shuffle: false,
       });
       return { data, warnings };
     };
