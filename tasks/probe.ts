@@ -192,6 +192,20 @@ export async function main(args: string[]): Promise<number> {
     }
   };
 
+  // what every run of this probe (lr candidates and the final one) records in its checkpoints
+  const runConfig = {
+    backbone: f.backbone,
+    backboneHash: loaded.hash,
+    probe,
+    loss,
+    multi,
+    trainKey,
+    batchSize,
+    hidden,
+    // (only when set, so that runs from before these options still resume)
+    ...(images ? { augment } : {}),
+    ...(f.bceOffLabel !== undefined ? { bceOffLabel: f.bceOffLabel } : {}),
+  };
   const fitOn = async (
     data: ViewBatcher | FolderBatches,
     n: number,
@@ -205,6 +219,7 @@ export async function main(args: string[]): Promise<number> {
       inChannels: bb.featureDim,
       numClasses: testSet.numClasses,
       loss,
+      bceOffLabel: f.bceOffLabel,
       multiLabel: multi,
       bias: probe === "linear" ? !bb.bcos : undefined,
       hidden,
@@ -214,20 +229,7 @@ export async function main(args: string[]): Promise<number> {
       seed,
       frozen: images ? { backbone: bb, reduce } : undefined,
     });
-    const config = {
-      backbone: f.backbone,
-      backboneHash: loaded.hash,
-      probe,
-      loss,
-      multi,
-      trainKey,
-      batchSize,
-      hidden,
-      lr,
-      // (only when set, so that runs from before these options still resume)
-      ...(images ? { augment } : {}),
-      ...(n !== trainItems ? { fitItems: n } : {}),
-    };
+    const config = { ...runConfig, lr, ...(n !== trainItems ? { fitItems: n } : {}) };
     const result = await trainLoop({
       method,
       data,
@@ -265,6 +267,7 @@ export async function main(args: string[]): Promise<number> {
     valFraction,
     seed,
     dir: `${out}/lr_search`,
+    key: JSON.stringify({ ...runConfig, epochs, seed, valFraction }),
     log: (line: string) => console.error(`probe: ${line}`),
   };
   const search = lrs.length < 2 ? null : "set" in train
@@ -308,6 +311,7 @@ export async function main(args: string[]): Promise<number> {
     imageSize: folder ? imageSize : 28,
     probe,
     loss,
+    ...(loss === "bce" && !multi ? { bceOffLabel: f.bceOffLabel ?? 1 / testSet.numClasses } : {}),
     multilabel: multi,
     augment,
     lr,

@@ -44,6 +44,12 @@ export interface LrSearchBase<F, V> {
   ): Promise<number | null>;
   /** Progress lines (default: stderr). */
   log?: (line: string) => void;
+  /**
+   * What the scores depend on besides lr (loss, data, epochs...) as a JSON object, kept in each
+   * `score.json`: a stored score with another key stops the search with an error naming the file and
+   * the fields that differ, instead of being reused.
+   */
+  key?: string;
 }
 
 /** Options of {@link searchLearningRate}. */
@@ -124,17 +130,27 @@ export async function searchLearningRateOn<F, V>(
     const scorePath = `${dir}/score.json`;
     let validation: number | null;
     if (await exists(scorePath)) {
+      let stored: { validation?: unknown; key?: string };
       try {
-        validation = JSON.parse(await Deno.readTextFile(scorePath)).validation;
+        stored = JSON.parse(await Deno.readTextFile(scorePath));
       } catch (e) {
         throw new Error(`${scorePath}: ${(e as Error).message}`);
       }
+      validation = stored.validation as number;
       if (typeof validation !== "number") throw new Error(`${scorePath}: no numeric 'validation'`);
+      if (o.key !== undefined && stored.key !== undefined && stored.key !== o.key) {
+        const [was, now] = [JSON.parse(stored.key), JSON.parse(o.key)];
+        const differ = [...new Set([...Object.keys(was), ...Object.keys(now)])]
+          .filter((k) => JSON.stringify(was[k]) !== JSON.stringify(now[k]));
+        throw new Error(
+          `${scorePath}: scored with a different ${differ.join(", ")}; use another output directory`,
+        );
+      }
     } else {
       validation = await o.trainAndScore(fit, val, lr, dir, await exists(`${dir}/checkpoints`));
       if (validation === null) return null;
       await Deno.mkdir(dir, { recursive: true });
-      await atomicWriteTextFile(scorePath, JSON.stringify({ lr, validation }) + "\n");
+      await atomicWriteTextFile(scorePath, JSON.stringify({ lr, validation, key: o.key }) + "\n");
     }
     log(`lr ${lr}: validation ${(validation * 100).toFixed(2)}% on ${valItems} held-out items`);
     candidates.push({ lr, validation });

@@ -54,6 +54,8 @@ export interface ProbeOptions {
   numClasses: number;
   /** `ce` (single-label only) or `bce`. */
   loss: "ce" | "bce";
+  /** Target of the other classes in single-label BCE (default `1/C`, PROTOCOL.md §3; 0: one-hot). */
+  bceOffLabel?: number;
   /** Multi-label targets (plain 0/1 BCE). */
   multiLabel?: boolean;
   /** Bias of the linear probe (default true; false on B-cos backbones). */
@@ -123,7 +125,7 @@ export class ProbeMethod implements TrainMethod {
     if (this.#o.multiLabel) return bceWithLogits(logits, fromArray([B, C], labels), reduction);
     const y = fromArray([B], labels);
     if (this.#o.loss === "ce") return crossEntropy(logits, y);
-    return bceWithLogits(logits, bceTargets(y, C, 1 / C), reduction);
+    return bceWithLogits(logits, bceTargets(y, C, this.#o.bceOffLabel ?? 1 / C), reduction);
   }
 
   /** The frozen backbone's features of an image batch, as the probe sees them (no gradient). */

@@ -28,6 +28,8 @@ and the probe's logits on them, read by the reproduce pipeline's explain stage).
   --layers LIST     ResNet blocks per stage of a random backbone
   --probe P         ${PROBE_NAMES.join(" | ")}
   --loss L          ce | bce (BCE: off-labels 1/C; multi-label: plain 0/1 targets)
+  --bce-off-label T target of the other classes with single-label --loss bce (default 1/C, PROTOCOL.md
+                    §3; 0 gives plain one-hot BCE). 1/C is 0.001 on ImageNet but 0.1 on 10 classes
   --epochs N        epochs over the training features
   --out DIR         output directory
   --dataset D       fashion-mnist (default) | imagenet | voc2007 | coco2014; the last three are read
@@ -79,6 +81,8 @@ export interface ProbeFlags {
   probe: ProbeName;
   /** Loss. */
   loss: "ce" | "bce";
+  /** Off-label target of single-label BCE (undefined: 1/C). */
+  bceOffLabel?: number;
   /** Epochs. */
   epochs: number;
   /** Output directory. */
@@ -158,6 +162,7 @@ export function parseProbeFlags(args: string[]): ProbeFlags | null {
       "batch-size": { type: "string" },
       lr: { type: "string" },
       "val-fraction": { type: "string" },
+      "bce-off-label": { type: "string" },
       hidden: { type: "string" },
       seed: { type: "string" },
       "cache-dir": { type: "string" },
@@ -208,6 +213,15 @@ export function parseProbeFlags(args: string[]): ProbeFlags | null {
   if (!(valFraction > 0 && valFraction < 1)) {
     throw new UsageError(`--val-fraction must be in (0, 1), got '${values["val-fraction"]}'`);
   }
+  const bceOffLabel = values["bce-off-label"] === undefined
+    ? undefined
+    : numberFlag("bce-off-label", values["bce-off-label"]);
+  if (bceOffLabel !== undefined) {
+    if (loss !== "bce" || multi) throw new UsageError("--bce-off-label applies to single-label --loss bce");
+    if (!(bceOffLabel >= 0 && bceOffLabel < 1)) {
+      throw new UsageError(`--bce-off-label must be in [0, 1), got '${values["bce-off-label"]}'`);
+    }
+  }
   const random = values.backbone === "random";
   if (random && !values.arch) throw new UsageError("--backbone random needs --arch");
   const arch = random ? choiceFlag("arch", values.arch, FASHION_ARCH_NAMES) : undefined;
@@ -220,6 +234,7 @@ export function parseProbeFlags(args: string[]): ProbeFlags | null {
     layers: values.layers ? intListFlag("layers", values.layers) : undefined,
     probe,
     loss,
+    bceOffLabel,
     epochs,
     out,
     dataset,

@@ -42,6 +42,14 @@ Deno.test("probe: --help exits 0; bad flags exit 2 with one line", async () => {
       /--val-fraction must be in \(0, 1\)/,
     ],
     [
+      [...base, "--probe", "linear", "--loss", "ce", "--bce-off-label", "0"],
+      /applies to single-label --loss bce/,
+    ],
+    [
+      [...base, "--probe", "linear", "--loss", "bce", "--bce-off-label", "1"],
+      /--bce-off-label must be in \[0, 1\)/,
+    ],
+    [
       [...base, "--probe", "linear", "--loss", "ce", "--augment", "light", "--dataset", "imagenet"],
       /--dataset imagenet needs --data-dir/,
     ],
@@ -202,6 +210,7 @@ Deno.test("probe: --lr with several values picks the best on held-out training i
     assert.equal(first.code, 0, first.stderr);
     const r = JSON.parse(first.stdout.trim().split("\n").at(-1)!);
     assert.equal(r.validationItems, 16);
+    assert.equal(r.bceOffLabel, 0.1, "single-label BCE records its off-label target, 1/C by default");
     assert.equal(r.trainItems, 64);
     assert.deepEqual(r.lrSearch.map((c: { lr: number }) => c.lr), [0.00001, 0.5]);
     for (const c of r.lrSearch) assert.ok(c.validation >= 0 && c.validation <= 1, JSON.stringify(c));
@@ -228,6 +237,13 @@ Deno.test("probe: --lr with several values picks the best on held-out training i
         "a finished candidate is not retrained",
       );
     }
+    // the same directory with another loss target: its stored scores are not reused
+    const other = await run([...args, "--resume", "--bce-off-label", "0"]);
+    assert.equal(other.code, 1, other.stderr);
+    assert.match(
+      other.stderr,
+      /lr0\.00001\/score\.json: scored with a different bceOffLabel; use another output directory/,
+    );
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }
@@ -274,10 +290,10 @@ Deno.test("probe: --dataset imagenet --augment light streams the training images
       const cand = JSON.parse(await Deno.readTextFile(`${tmp}/run/lr_search/lr${lr}/history.json`));
       assert.equal(cand.losses.length, 2 * 3, `lr ${lr}: 10 fit items make 3 batches per epoch`);
     }
-    // the run config records augment: resuming without it is refused
+    // the runs record augment: resuming without it is refused
     const resumed = await run([...args, "--resume"]);
     assert.equal(resumed.code, 1, resumed.stderr);
-    assert.match(resumed.stderr, /made with a different augment/);
+    assert.match(resumed.stderr, /lr0\.01\/score\.json: scored with a different augment; use another/);
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }

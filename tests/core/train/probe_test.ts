@@ -89,7 +89,7 @@ Deno.test("multi-label linear probe with plain 0/1 BCE reaches high micro F1", a
   assert.ok(score >= 0.9, `micro F1 ${score}`);
 });
 
-Deno.test("probe losses: CE on class indices; BCE with off-labels 1/C summed over classes, mean over batch", async () => {
+Deno.test("probe losses: CE on class indices; BCE with off-labels 1/C (or bceOffLabel) summed over classes, mean over batch", async () => {
   await tidyAsync(async () => {
     const m = new ProbeMethod({ probe: "linear", inChannels: 2, numClasses: 3, loss: "bce", totalSteps: 1 });
     const z = [0.5, -1, 2, 0, 0.3, -0.7];
@@ -106,6 +106,21 @@ Deno.test("probe losses: CE on class indices; BCE with off-labels 1/C summed ove
     }
     assertClose(await m.lossOf(logits, y).read(), [want / 2], 1e-5);
     m.dispose();
+    // bceOffLabel 0: plain one-hot BCE
+    const oneHot = new ProbeMethod({
+      probe: "linear",
+      inChannels: 2,
+      numClasses: 3,
+      loss: "bce",
+      bceOffLabel: 0,
+      totalSteps: 1,
+    });
+    let wantOneHot = 0;
+    for (let n = 0; n < 2; n++) {
+      for (let c = 0; c < 3; c++) wantOneHot += sp(z[n * 3 + c]) - (c === y[n] ? z[n * 3 + c] : 0);
+    }
+    assertClose(await oneHot.lossOf(logits, y).read(), [wantOneHot / 2], 1e-5);
+    oneHot.dispose();
     const ce = new ProbeMethod({ probe: "linear", inChannels: 2, numClasses: 3, loss: "ce", totalSteps: 1 });
     const lse = (r: number[]) => Math.log(r.reduce((s, v) => s + Math.exp(v), 0));
     const wantCe = ((lse(z.slice(0, 3)) - z[2]) + (lse(z.slice(3)) - z[3])) / 2;
