@@ -14,6 +14,7 @@ import {
   num,
   obj,
   oneOf,
+  optional,
   type Schema,
   schemaFields,
   str,
@@ -182,6 +183,8 @@ export interface PipelineConfig {
     mlpLr: number[] | null;
     /** Augmentation of the probes' training images (`light`: crops + flips through the frozen backbone each step). */
     augment: "none" | "light";
+    /** Single-label BCE target of the other classes (absent: 1/C, PROTOCOL.md §3). */
+    bceOffLabel?: number;
     /** Hidden width of MLP probes. */
     hidden: number;
     /** Bias of linear probes on conventional backbones. */
@@ -296,6 +299,12 @@ export const CONFIG_SCHEMA: Schema<PipelineConfig> = obj({
         "of the area, in memory; ImageNet / VOC / COCO: the torchvision ImageNet crop, 8-100% of the area, " +
         "decoded from the files every step)",
     }),
+    bceOffLabel: optional(num({
+      doc: "target of the other classes in single-label BCE probes; absent: 1/C (PROTOCOL.md §3), which is " +
+        "0.001 on ImageNet but 0.1 on 10 classes; 0: plain one-hot BCE. Not used by multi-label probes (0/1)",
+      min: 0,
+      max: 0.5,
+    })),
     hidden: count("hidden width of MLP probes (2048 in the paper)"),
     bias: bool({ doc: "bias of linear probes on conventional backbones (never on B-cos backbones)" }),
   }, { doc: "probes trained on frozen features" }),

@@ -120,7 +120,7 @@ export function multiLabelStages(
         name: probeStage,
         config: {
           ...cellKey,
-          ...probeKey(cell, config, augmentsProbes(config)) as Record<string, Json>,
+          ...probeKey(cell, config, augmentsProbes(config), false) as Record<string, Json>,
           multiLabel: m,
         } as unknown as Json,
         deps: [cell.pretrainStage],

@@ -95,21 +95,28 @@ export function probeLrs(cell: Pick<ProbeCell, "probe">, config: PipelineConfig)
 
 /**
  * The `probe` section as a cell's stage key holds it: `lr` is the cell's own learning rate (a number when
- * there is one, as before rates could be searched), `mlpLr` is left out, and so is `augment` unless the
- * cell trains on augmented images (`augmented`), so a cell's key changes only with what trains it.
+ * there is one, as before rates could be searched), `mlpLr` is left out, `augment` is kept only when
+ * the cell trains on augmented images (`augmented`) and `bceOffLabel` only when it trains single-label
+ * BCE (`singleLabelBce`), so a cell's key changes only with what trains it.
  *
  * @example
  * ```ts ignore
- * const key = { ...cellKey, ...probeKey(cell, config, true) };
+ * const key = { ...cellKey, ...probeKey(cell, config, true, cell.loss === "bce") };
  * ```
  */
-export function probeKey(cell: Pick<ProbeCell, "probe">, config: PipelineConfig, augmented: boolean): Json {
-  const { mlpLr: _mlpLr, augment, ...rest } = config.probe;
+export function probeKey(
+  cell: Pick<ProbeCell, "probe">,
+  config: PipelineConfig,
+  augmented: boolean,
+  singleLabelBce: boolean,
+): Json {
+  const { mlpLr: _mlpLr, augment, bceOffLabel, ...rest } = config.probe;
   const lrs = probeLrs(cell, config);
   return {
     ...rest,
     lr: lrs.length === 1 ? lrs[0] : lrs,
     ...(augmented ? { augment } : {}),
+    ...(singleLabelBce && bceOffLabel !== undefined ? { bceOffLabel } : {}),
   } as unknown as Json;
 }
 
@@ -154,7 +161,8 @@ export function probeArgs(
 
 /**
  * The `tasks/probe.ts` flags of a single-label probe stage: {@link probeArgs} plus the dataset, its
- * limits and root, and `--augment` when `probe.augment` is on.
+ * limits and root, `--augment` when `probe.augment` is on, and `--bce-off-label` when BCE probes set
+ * `probe.bceOffLabel`.
  *
  * @example
  * ```ts ignore
@@ -176,6 +184,8 @@ export function singleLabelProbeArgs(
   if (d.trainLimit > 0) args.push("--limit", String(d.trainLimit));
   if (d.root) args.push("--data-dir", d.root);
   if (augmentsProbes(config)) args.push("--augment", config.probe.augment);
+  const off = config.probe.bceOffLabel;
+  if (cell.loss === "bce" && off !== undefined) args.push("--bce-off-label", String(off));
   return args;
 }
 
@@ -239,7 +249,7 @@ export function buildStages(config: PipelineConfig): Stage[] {
     const { explainers: _explainers, ...cellKey } = cell;
     const probeConfig = {
       ...cellKey,
-      ...probeKey(cell, config, augmentsProbes(config)) as Record<string, Json>,
+      ...probeKey(cell, config, augmentsProbes(config), cell.loss === "bce") as Record<string, Json>,
       trainLimit: d.trainLimit,
       testLimit: d.testLimit,
       // (Fashion-MNIST keys stay as they were, so finished Fashion-MNIST runs keep their artifacts)

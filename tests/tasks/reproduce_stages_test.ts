@@ -40,9 +40,9 @@ Deno.test("reproduce stages: with probe.mlpLr null every probe uses probe.lr, an
   const mlp = cells.find((c) => c.probe === "mlp3")!;
   // the key of a linear cell is the probe section without mlpLr (one lr as a number): the same whatever mlpLr is
   const { mlpLr: _m, augment: _a, ...section } = plain.probe;
-  assert.deepEqual(probeKey(linear, plain, false), { ...section, lr: 0.2 });
-  assert.deepEqual(probeKey(linear, withMlp, false), probeKey(linear, plain, false));
-  assert.notDeepEqual(probeKey(mlp, withMlp, false), probeKey(mlp, plain, false));
+  assert.deepEqual(probeKey(linear, plain, false, false), { ...section, lr: 0.2 });
+  assert.deepEqual(probeKey(linear, withMlp, false, false), probeKey(linear, plain, false, false));
+  assert.notDeepEqual(probeKey(mlp, withMlp, false, true), probeKey(mlp, plain, false, true));
 });
 
 Deno.test("reproduce stages: probe.augment light passes --augment to the single-label probes and is part of their key", async () => {
@@ -55,6 +55,44 @@ Deno.test("reproduce stages: probe.augment light passes --augment to the single-
   assert.equal(augmentFlag(singleLabelProbeArgs(cell, plain, "/bb", path)), null);
   // with augment none the key is what it was before the option existed
   assert.equal("augment" in (stagesOf(plain).get(cell.stage)!.config as Record<string, unknown>), false);
+});
+
+Deno.test("reproduce stages: probe.bceOffLabel goes to the single-label BCE probes (flag and key) and nowhere else", async () => {
+  const plain = await loadConfig({ preset: "fmnist" });
+  const zero = await loadConfig({ preset: "fmnist", set: ["probe.bceOffLabel=0"] });
+  await assert.rejects(
+    loadConfig({ preset: "fmnist", set: ["probe.bceOffLabel=0.7"] }),
+    /probe\.bceOffLabel/,
+  );
+  const offFlag = (args: string[]) =>
+    args.includes("--bce-off-label") ? args[args.indexOf("--bce-off-label") + 1] : null;
+  const stagesOf = (c: typeof plain) => new Map(buildStages(c).map((s) => [s.name, s]));
+  const keyOf = (c: typeof plain, stage: string) => stagesOf(c).get(stage)!.config as Record<string, unknown>;
+  for (const cell of probeCells(zero)) {
+    const bce = cell.loss === "bce";
+    assert.equal(offFlag(singleLabelProbeArgs(cell, zero, "/bb", path)), bce ? "0" : null, cell.stage);
+    assert.equal(offFlag(singleLabelProbeArgs(cell, plain, "/bb", path)), null, cell.stage);
+    assert.equal(keyOf(zero, cell.stage).bceOffLabel, bce ? 0 : undefined, cell.stage);
+    // unset, keys are what they were before the option existed
+    assert.equal("bceOffLabel" in keyOf(plain, cell.stage), false, cell.stage);
+  }
+  // VOC probes are multi-label (0/1 targets): neither flag nor key
+  const voc = [{
+    dataset: "voc2007",
+    root: "/d",
+    imageSize: 32,
+    trainLimit: 0,
+    testLimit: 8,
+    itemsPerScene: null,
+  }];
+  const withVoc = await loadConfig({
+    preset: "fmnist",
+    set: ["probe.bceOffLabel=0", `data.multiLabel=${JSON.stringify(voc)}`],
+  });
+  const cell = probeCells(withVoc).find((c) => c.probe === "linear" && c.loss === "bce")!;
+  const name = `probe:voc2007.${cell.stage.slice("probe:".length)}`;
+  assert.equal("bceOffLabel" in keyOf(withVoc, name), false, name);
+  assert.equal(offFlag(multiLabelProbeArgs(cell, fileMultiLabel(withVoc)[0], withVoc, "/bb", path)), null);
 });
 
 Deno.test("reproduce stages: probe.augment light with ImageNet files streams the ImageNet and VOC / COCO probes' training images", async () => {
@@ -97,8 +135,8 @@ Deno.test("reproduce stages: several learning rates are passed as one --lr list 
   const lrFlag = (args: string[]) => args[args.indexOf("--lr") + 1];
   assert.equal(lrFlag(probeArgs(linear, "ce", config, "/bb", path)), "0.03,0.3,3");
   assert.equal(lrFlag(probeArgs(mlp, "bce", config, "/bb", path)), "0.01,0.1");
-  assert.deepEqual((probeKey(linear, config, false) as Record<string, unknown>).lr, [0.03, 0.3, 3]);
+  assert.deepEqual((probeKey(linear, config, false, false) as Record<string, unknown>).lr, [0.03, 0.3, 3]);
   // one rate is keyed as the number it was before rates could be searched
   const single = await loadConfig({ preset: "fmnist", set: ["probe.lr=0.5"] });
-  assert.equal((probeKey(linear, single, false) as Record<string, unknown>).lr, 0.5);
+  assert.equal((probeKey(linear, single, false, false) as Record<string, unknown>).lr, 0.5);
 });
