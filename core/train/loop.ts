@@ -150,7 +150,16 @@ function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
-function sameConfig(a: Record<string, unknown>, b: Record<string, unknown>): string[] {
+/**
+ * The top-level keys whose values differ (as JSON) between two run configurations.
+ *
+ * @example
+ * ```ts
+ * import { differingKeys } from "./loop.ts";
+ * console.log(differingKeys({ lr: 0.1, loss: "ce" }, { lr: 0.1, loss: "bce" })); // ["loss"]
+ * ```
+ */
+export function differingKeys(a: Record<string, unknown>, b: Record<string, unknown>): string[] {
   const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
   return [...keys].filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
 }
@@ -184,7 +193,7 @@ export async function trainLoop(opts: LoopOptions): Promise<LoopResult> {
   const existing = await readLatestCheckpoint(ckptDir);
   if (opts.resume) {
     if (!existing) throw new Error(`--resume: no checkpoint in ${ckptDir}`);
-    const diff = sameConfig(existing.meta.config, config);
+    const diff = differingKeys(existing.meta.config, config);
     if (diff.length) {
       throw new Error(`--resume: the checkpoint in ${ckptDir} was made with a different ${diff.join(", ")}`);
     }

@@ -12,6 +12,7 @@
  */
 import { atomicWriteTextFile } from "../io/atomic_write.ts";
 import { holdoutSplit, type ImageSet, subsetOf } from "./data.ts";
+import { differingKeys } from "./loop.ts";
 
 /** One scored candidate. */
 export interface LrCandidate {
@@ -139,9 +140,7 @@ export async function searchLearningRateOn<F, V>(
       validation = stored.validation as number;
       if (typeof validation !== "number") throw new Error(`${scorePath}: no numeric 'validation'`);
       if (o.key !== undefined && stored.key !== undefined && stored.key !== o.key) {
-        const [was, now] = [JSON.parse(stored.key), JSON.parse(o.key)];
-        const differ = [...new Set([...Object.keys(was), ...Object.keys(now)])]
-          .filter((k) => JSON.stringify(was[k]) !== JSON.stringify(now[k]));
+        const differ = differingKeys(JSON.parse(stored.key), JSON.parse(o.key));
         throw new Error(
           `${scorePath}: scored with a different ${differ.join(", ")}; use another output directory`,
         );
