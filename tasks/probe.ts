@@ -311,7 +311,7 @@ export async function main(args: string[]): Promise<number> {
     imageSize: folder ? imageSize : 28,
     probe,
     loss,
-    ...(loss === "bce" && !multi ? { bceOffLabel: f.bceOffLabel ?? 1 / testSet.numClasses } : {}),
+    ...(method.bceOffLabel !== null ? { bceOffLabel: method.bceOffLabel } : {}),
     multilabel: multi,
     augment,
     lr,

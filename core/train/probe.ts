@@ -81,6 +81,8 @@ export class ProbeMethod implements TrainMethod {
   readonly optimizer: Optimizer;
   /** The probe. */
   readonly probe: Probe;
+  /** Target of the other classes in single-label BCE (`bceOffLabel`, else 1/C); null for CE and multi-label. */
+  readonly bceOffLabel: number | null;
   readonly #o: ProbeOptions;
   readonly #schedule: LrSchedule;
 
@@ -96,6 +98,7 @@ export class ProbeMethod implements TrainMethod {
   constructor(o: ProbeOptions) {
     if (o.multiLabel && o.loss === "ce") throw new RangeError("multi-label probes are trained with BCE");
     this.#o = o;
+    this.bceOffLabel = o.loss === "bce" && !o.multiLabel ? o.bceOffLabel ?? 1 / o.numClasses : null;
     const cfg: Partial<ProbeConfig> = { hidden: o.hidden ?? 256, seed: o.seed ?? 0 };
     if (o.bias !== undefined) cfg.bias = o.bias;
     this.probe = probeFor(o.probe, o.inChannels, o.numClasses, cfg);
@@ -125,7 +128,7 @@ export class ProbeMethod implements TrainMethod {
     if (this.#o.multiLabel) return bceWithLogits(logits, fromArray([B, C], labels), reduction);
     const y = fromArray([B], labels);
     if (this.#o.loss === "ce") return crossEntropy(logits, y);
-    return bceWithLogits(logits, bceTargets(y, C, this.#o.bceOffLabel ?? 1 / C), reduction);
+    return bceWithLogits(logits, bceTargets(y, C, this.bceOffLabel!), reduction);
   }
 
   /** The frozen backbone's features of an image batch, as the probe sees them (no gradient). */

@@ -37,6 +37,7 @@ function overlapping(): { set: ImageSet; x: number[][]; y: number[] } {
     numClasses: C,
     multiLabel: false,
   };
+  // (the oracle sees the float32 values the GPU trains on)
   return { set, x: x.map((r) => [...Float32Array.from(r)]), y };
 }
 
@@ -78,13 +79,15 @@ function newton(
 }
 
 const withBias = (r: number[]) => [...r, 1];
+const dot = (w: number[], r: number[], at = 0) => r.reduce((a, v, j) => a + v * w[at + j], 0);
+const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
 const softplus = (v: number) => Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v)));
 
 /** Minimal softmax-CE loss of a linear probe (the last class's weights fixed at 0: CE is shift-invariant). */
 function ceOptimum(x: number[][], y: number[]): { loss: number; predictions: number[] } {
   const P = D + 1, xs = x.map(withBias);
   const logits = (w: number[], r: number[]) =>
-    [...Array(C).keys()].map((c) => c === C - 1 ? 0 : r.reduce((a, v, j) => a + v * w[c * P + j], 0));
+    [...Array(C).keys()].map((c) => c === C - 1 ? 0 : dot(w, r, c * P));
   const probs = (w: number[], r: number[]) => {
     const z = logits(w, r), top = Math.max(...z), e = z.map((v) => Math.exp(v - top));
     const sum = e.reduce((a, b) => a + b);
@@ -133,15 +136,14 @@ function bceOptimum(x: number[][], y: number[], off: number): { loss: number; pr
   const columns: number[][] = [];
   for (let c = 0; c < C; c++) {
     const t = y.map((v) => v === c ? 1 : off);
-    const dot = (w: number[], r: number[]) => r.reduce((a, v, j) => a + v * w[j], 0);
     const f = (w: number[]) => xs.reduce((a, r, i) => a + softplus(dot(w, r)) - t[i] * dot(w, r), 0) / N;
     const g = (w: number[]) =>
-      w.map((_, j) => xs.reduce((a, r, i) => a + (1 / (1 + Math.exp(-dot(w, r))) - t[i]) * r[j], 0) / N);
+      w.map((_, j) => xs.reduce((a, r, i) => a + (sigmoid(dot(w, r)) - t[i]) * r[j], 0) / N);
     const h = (w: number[]) =>
       w.map((_, a) =>
         w.map((_, b) =>
           xs.reduce((s, r) => {
-            const p = 1 / (1 + Math.exp(-dot(w, r)));
+            const p = sigmoid(dot(w, r));
             return s + p * (1 - p) * r[a] * r[b];
           }, 0) / N
         )
